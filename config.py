@@ -1,0 +1,133 @@
+"""Configuration read from the environment, with safe development defaults.
+
+The embedded defaults (SQLite, kombu's SQLAlchemy transport, mail written to files)
+let the app run with no servers; production sets DATABASE_URL, REDIS_URL and SMTP_URL.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("CRM_INSTANCE_DIR", BASE_DIR / "instance"))
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept postgres://, postgresql:// and postgresql+psycopg:// alike; use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def celery_settings(broker_url: str) -> dict:
+    """The one CELERY dict: reliability settings live here, not scattered over tasks."""
+    return {
+        "broker_url": broker_url,
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": 120,
+        "task_soft_time_limit": 90,
+        # Well above the longest task, so Redis never redelivers a task still running.
+        "broker_transport_options": {"visibility_timeout": 3600},
+        "broker_connection_retry_on_startup": True,
+        "worker_hijack_root_logger": False,
+        "timezone": "UTC",
+        "enable_utc": True,
+    }
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'crm.sqlite3'}")
+    )
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL", "")
+    SMTP_URL = os.environ.get("SMTP_URL", "")
+    MAIL_DIR = os.environ.get("MAIL_DIR", str(INSTANCE_DIR / "mail"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Patient Advocates <advocates@example.org>")
+    ORG_NAME = os.environ.get("ORG_NAME", "Mesothelioma Patient Advocates")
+    ORG_POSTAL_ADDRESS = os.environ.get(
+        "ORG_POSTAL_ADDRESS", "100 Example Street, Suite 200, Boston, MA 02110"
+    )
+    ORG_PHONE = os.environ.get("ORG_PHONE", "(800) 555-0199")
+
+    CELERY = celery_settings(
+        REDIS_URL or f"sqla+sqlite:///{INSTANCE_DIR / 'celery-broker.sqlite3'}"
+    )
+
+    # Rate limits: Redis when configured, memory when it is not or when it is down,
+    # so that a visitor is never refused because Redis is.
+    RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_HEADERS_ENABLED = False
+    SUBMIT_LIMIT_PER_IP = os.environ.get("SUBMIT_LIMIT_PER_IP", "30/hour")
+    SUBMIT_LIMIT_PER_CONTACT = os.environ.get("SUBMIT_LIMIT_PER_CONTACT", "8/hour")
+
+    # Bot checks on the signed render timestamp of every public form.
+    FORM_MIN_SECONDS = float(os.environ.get("FORM_MIN_SECONDS", "3"))
+    FORM_MAX_AGE_SECONDS = int(os.environ.get("FORM_MAX_AGE_SECONDS", str(24 * 3600)))
+
+    WTF_CSRF_TIME_LIMIT = 24 * 3600
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))
+    MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
+    CORS_ORIGINS = _env_list("CORS_ORIGINS")
+    # Sites allowed to frame the /embed/* pages.
+    EMBED_ORIGINS = _env_list("EMBED_ORIGINS")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    DEV_MAILBOX_ENABLED = False
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+    DEV_MAILBOX_ENABLED = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/crm_test")
+    )
+    REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    RATELIMIT_STORAGE_URI = REDIS_URL
+    RATELIMIT_KEY_PREFIX = "crm-test"
+    FORM_MIN_SECONDS = 0
+    MAIL_DIR = str(INSTANCE_DIR / "test-mail")
+    CORS_ORIGINS = ["https://www.example-advocacy.org"]
+    EMBED_ORIGINS = ["https://www.example-advocacy.org"]
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start without the settings that must never fall back to a default."""
+        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
+        if missing:
+            raise RuntimeError(f"Production needs {', '.join(missing)} in the environment")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

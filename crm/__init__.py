@@ -1,0 +1,121 @@
+"""Advocate CRM: lead capture and the patient-advocate call queue."""
+
+import os
+from pathlib import Path
+
+from flask import Flask, render_template
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import CONFIGS, INSTANCE_DIR, ProductionConfig
+
+
+def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
+    """Build the app for 'development', 'testing' or 'production' (CRM_ENV by default)."""
+    config_name = config_name or os.environ.get("CRM_ENV", "development")
+    config_cls = CONFIGS[config_name]
+    if config_cls is ProductionConfig:
+        ProductionConfig.check()
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_object(config_cls)
+    app.config.update(overrides or {})
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_proxy(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_cli(app)
+    register_celery(app)
+    return app
+
+
+def register_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-* only from as many proxies as the deployment says it has."""
+    hops = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_extensions(app: Flask) -> None:
+    from crm.extensions import csrf, db, limiter, login_manager, migrate
+    from crm.models import User
+    from crm.services.lookups import warm_up
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    warm_up()
+
+
+def register_blueprints(app: Flask) -> None:
+    from crm.extensions import csrf
+    from crm.views import api, public
+
+    # Public forms check their own CSRF token in form.validate(), so that an expired
+    # token re-renders the form with the visitor's data instead of a bare 400.
+    csrf.exempt(public.bp)
+    # The JSON API is cookie-less and CORS-restricted; CSRF does not apply.
+    csrf.exempt(api.bp)
+    app.register_blueprint(public.bp)
+    app.register_blueprint(api.bp)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from flask import request
+
+    def handle(status: int):
+        def handler(error):
+            if request.path.startswith("/api/"):
+                return {"error": getattr(error, "name", "Error")}, status
+            return render_template(f"errors/{status}.html"), status
+
+        return handler
+
+    for status in (400, 404, 405, 413, 429, 500):
+        template_status = 400 if status == 405 else status
+        app.register_error_handler(status, handle(template_status))
+
+
+def register_template_helpers(app: Flask) -> None:
+    from crm.models.enums import ConsentChannel
+    from crm.services.consent import disclosure
+
+    app.jinja_env.globals["consent_text"] = lambda channel: disclosure(ConsentChannel(channel)).text
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def set_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if "Content-Security-Policy" not in response.headers:
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+        return response
+
+
+def register_cli(app: Flask) -> None:
+    from crm.cli import crm_cli
+
+    app.cli.add_command(crm_cli)
+
+
+def register_celery(app: Flask) -> None:
+    from crm.tasks import celery_init_app
+
+    celery_init_app(app)

@@ -1,0 +1,1 @@
+"""Flask-WTF forms, one module per audience, on a shared BaseForm."""

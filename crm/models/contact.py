@@ -1,0 +1,61 @@
+"""A person we may help: one row per human, however many forms they send."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.models.attribution import AttributionMixin
+from crm.models.base import Base, UTCDateTime, created_at_column, enum_type, utcnow
+from crm.models.enums import CloseOutcome, Diagnosis, Relationship, Stage, VeteranBranch
+
+
+class Contact(AttributionMixin, Base):
+    """A lead; its attribution columns hold the first touch that brought them to us."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        sa.CheckConstraint("email IS NOT NULL OR phone_e164 IS NOT NULL", name="reachable"),
+        sa.CheckConstraint(
+            "(stage = 'closed') = (close_outcome IS NOT NULL)", name="closed_has_outcome"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    last_name: Mapped[str] = mapped_column(sa.String(80))
+    # Lower-cased, so that dedupe is a plain unique lookup.
+    email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
+    phone_e164: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    zip_code: Mapped[str | None] = mapped_column(sa.String(10))
+    state: Mapped[str | None] = mapped_column(sa.String(2))
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
+    relationship_to_patient: Mapped[Relationship | None] = mapped_column(
+        enum_type(Relationship, "relationship")
+    )
+    diagnosis: Mapped[Diagnosis | None] = mapped_column(enum_type(Diagnosis, "diagnosis"))
+    is_veteran: Mapped[bool] = mapped_column(default=False)
+    veteran_branch: Mapped[VeteranBranch | None] = mapped_column(
+        enum_type(VeteranBranch, "veteran_branch")
+    )
+    stage: Mapped[Stage] = mapped_column(enum_type(Stage, "stage"), default=Stage.new)
+    close_outcome: Mapped[CloseOutcome | None] = mapped_column(
+        enum_type(CloseOutcome, "close_outcome")
+    )
+    # Set when one submission matched two different contacts (by email and by phone).
+    possible_duplicate_of_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    submission_count: Mapped[int] = mapped_column(default=0)
+    last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    submissions = relationship("Submission", back_populates="contact", lazy="raise")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.id} {self.stage}>"

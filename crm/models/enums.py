@@ -1,0 +1,131 @@
+"""Enumerations stored by value behind CHECK constraints, each with a human label."""
+
+from enum import StrEnum
+
+
+class LabeledEnum(StrEnum):
+    """A string enum whose members also carry the label shown to people."""
+
+    def __new__(cls, value: str, label: str):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.label = label
+        return member
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(member.value, member.label) for member in cls]
+
+    @classmethod
+    def from_value(cls, value: object):
+        """Return the member with this value, or None for anything else a visitor may send."""
+        return cls._value2member_map_.get(value) if isinstance(value, str) else None
+
+
+class FormKind(LabeledEnum):
+    guide = "guide", "Free guide"
+    callback = "callback", "Callback request"
+    specialist_match = "specialist-match", "Specialist match"
+
+
+class Relationship(LabeledEnum):
+    patient = "patient", "I am the patient"
+    spouse = "spouse", "Spouse or partner"
+    child = "child", "Son or daughter"
+    other_family = "other_family", "Other family member"
+    caregiver = "caregiver", "Caregiver"
+    other = "other", "Other"
+
+
+class Diagnosis(LabeledEnum):
+    pleural = "pleural", "Pleural mesothelioma"
+    peritoneal = "peritoneal", "Peritoneal mesothelioma"
+    pericardial = "pericardial", "Pericardial mesothelioma"
+    testicular = "testicular", "Testicular mesothelioma"
+    not_sure = "not_sure", "Not sure yet"
+    other = "other", "Other"
+
+
+class CancerStage(LabeledEnum):
+    stage_1 = "1", "Stage 1"
+    stage_2 = "2", "Stage 2"
+    stage_3 = "3", "Stage 3"
+    stage_4 = "4", "Stage 4"
+    unknown = "unknown", "Not known"
+
+
+class VeteranBranch(LabeledEnum):
+    army = "army", "Army"
+    navy = "navy", "Navy"
+    air_force = "air_force", "Air Force"
+    marine_corps = "marine_corps", "Marine Corps"
+    coast_guard = "coast_guard", "Coast Guard"
+    space_force = "space_force", "Space Force"
+    other = "other", "Other / prefer not to say"
+
+
+class Interest(LabeledEnum):
+    treatment = "treatment", "Treatment options"
+    financial = "financial", "Financial assistance"
+    va_benefits = "va_benefits", "VA benefits help"
+
+
+class BestTime(LabeledEnum):
+    asap = "asap", "As soon as possible"
+    morning = "morning", "Morning (8am to noon)"
+    afternoon = "afternoon", "Afternoon (noon to 5pm)"
+    evening = "evening", "Evening (5pm to 9pm)"
+
+
+class Stage(LabeledEnum):
+    new = "new", "New"
+    attempting = "attempting", "Attempting"
+    contacted = "contacted", "Contacted"
+    qualified = "qualified", "Qualified"
+    referred = "referred", "Referred"
+    closed = "closed", "Closed"
+
+
+class CloseOutcome(LabeledEnum):
+    helped = "helped", "Helped"
+    not_interested = "not_interested", "Not interested"
+    unreachable = "unreachable", "Unreachable"
+    not_eligible = "not_eligible", "Not eligible"
+    duplicate = "duplicate", "Duplicate"
+    do_not_contact = "do_not_contact", "Do not contact"
+    deceased = "deceased", "Deceased"
+
+
+class ConsentChannel(LabeledEnum):
+    calls_texts = "calls_texts", "Calls and texts"
+    email = "email", "Email"
+
+
+class TimelineKind(LabeledEnum):
+    created = "created", "New lead"
+    reengaged = "reengaged", "Came back"
+    possible_duplicate = "possible_duplicate", "Possible duplicate"
+    email_queued = "email_queued", "Email queued"
+    email_sent = "email_sent", "Email sent"
+    email_failed = "email_failed", "Email failed"
+    email_dead = "email_dead", "Email gave up"
+
+
+class OutboxKind(LabeledEnum):
+    guide_email = "guide_email", "Guide email"
+    callback_confirmation = "callback_confirmation", "Callback confirmation email"
+    specialist_confirmation = "specialist_confirmation", "Specialist match confirmation email"
+
+
+class OutboxStatus(LabeledEnum):
+    pending = "pending", "Pending"
+    dispatched = "dispatched", "Dispatched"
+    sent = "sent", "Sent"
+    dead = "dead", "Dead"
+    cancelled = "cancelled", "Cancelled"
+
+
+class Role(LabeledEnum):
+    advocate = "advocate", "Advocate"
+    manager = "manager", "Manager"
+    admin = "admin", "Admin"

@@ -1,0 +1,58 @@
+"""What a visitor sent through one form, and the bot traffic kept apart from leads."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.models.attribution import AttributionMixin
+from crm.models.base import Base, created_at_column, enum_type
+from crm.models.enums import FormKind
+
+
+def new_public_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Submission(AttributionMixin, Base):
+    """One real form submit; its attribution columns hold the last touch."""
+
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Shown outside (API responses, thank-you links) instead of the sequential id.
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    form: Mapped[FormKind] = mapped_column(enum_type(FormKind, "form"))
+    contact_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+    )
+    # The signed form nonce or "api:<Idempotency-Key>": the same one twice is one submission.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    is_reengagement: Mapped[bool] = mapped_column(default=False)
+    # Everything the visitor typed, normalised: nothing is lost when the contact keeps older data.
+    fields: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(500))
+    page_url: Mapped[str | None] = mapped_column(sa.String(1000))
+    created_at: Mapped[datetime] = created_at_column()
+
+    contact = relationship("Contact", back_populates="submissions", lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<Submission {self.id} {self.form}>"
+
+
+class SuspectedSpam(Base):
+    """A submit that looked automated: kept for review, never a lead, never emailed."""
+
+    __tablename__ = "suspected_spam"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form: Mapped[FormKind] = mapped_column(enum_type(FormKind, "form"))
+    reason: Mapped[str] = mapped_column(sa.String(40))
+    fields: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(500))
+    created_at: Mapped[datetime] = created_at_column()

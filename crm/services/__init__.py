@@ -1,0 +1,1 @@
+"""Domain logic: the only code that writes state."""

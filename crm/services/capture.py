@@ -1,0 +1,209 @@
+"""The submit path: one transaction writes a lead and everything that must follow from it."""
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from crm.extensions import db
+from crm.models import ConsentRecord, Contact, Submission, SuspectedSpam, TimelineEvent, utcnow
+from crm.models.attribution import ATTRIBUTION_FIELDS
+from crm.models.enums import Diagnosis, FormKind, TimelineKind
+from crm.services import followups
+from crm.services.consent import disclosure
+from crm.services.leads import LeadInput, RequestMeta
+
+# A concurrent first submit by the same person loses the race on a unique index;
+# retrying then finds the contact the other request created.
+_MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    submission_public_id: str
+    contact_id: int
+    is_new_contact: bool
+    replayed: bool
+
+
+def submit_lead(lead: LeadInput, meta: RequestMeta, idempotency_key: str | None) -> CaptureResult:
+    """Store one submit (or find the one this key already stored) and commit."""
+    for attempt in range(1, _MAX_ATTEMPTS + 1):
+        try:
+            return _submit_once(lead, meta, idempotency_key)
+        except IntegrityError:
+            db.session.rollback()
+            replay = _replay(idempotency_key)
+            if replay is not None:
+                return replay
+            if attempt == _MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def record_suspected_spam(
+    form: FormKind, reason: str, fields: dict[str, Any], meta: RequestMeta
+) -> None:
+    """Keep a submit that looks automated, apart from the leads, and commit."""
+    db.session.add(
+        SuspectedSpam(
+            form=form,
+            reason=reason,
+            fields={key: str(value)[:500] for key, value in list(fields.items())[:60]},
+            ip_address=meta.ip_address,
+            user_agent=(meta.user_agent or "")[:500] or None,
+        )
+    )
+    db.session.commit()
+
+
+def _replay(idempotency_key: str | None) -> CaptureResult | None:
+    if not idempotency_key:
+        return None
+    submission = db.session.scalar(
+        sa.select(Submission).where(Submission.idempotency_key == idempotency_key)
+    )
+    if submission is None:
+        return None
+    return CaptureResult(submission.public_id, submission.contact_id, False, replayed=True)
+
+
+def _submit_once(lead: LeadInput, meta: RequestMeta, idempotency_key: str | None) -> CaptureResult:
+    replay = _replay(idempotency_key)
+    if replay is not None:
+        return replay
+    now = utcnow()
+    contact, other_match = _match_contact(lead)
+    is_new = contact is None
+    if contact is None:
+        contact = _new_contact(lead, now)
+        db.session.add(contact)
+    else:
+        _fill_blanks(contact, lead, other_match)
+    contact.submission_count = (contact.submission_count or 0) + 1
+    contact.last_submitted_at = now
+    db.session.flush()
+
+    submission = Submission(
+        form=lead.form,
+        contact_id=contact.id,
+        idempotency_key=idempotency_key,
+        is_reengagement=not is_new,
+        fields=lead.stored_fields(),
+        ip_address=meta.ip_address,
+        user_agent=_clip(meta.user_agent, 500),
+        page_url=_clip(meta.page_url, 1000),
+        created_at=now,
+        **_attribution(lead),
+    )
+    db.session.add(submission)
+    db.session.flush()
+    _add_consents(lead, meta, contact, submission, now)
+    _add_timeline(contact, submission, is_new, other_match, now)
+    followups.plan_followups(submission, contact, now)
+    db.session.commit()
+    return CaptureResult(submission.public_id, contact.id, is_new, replayed=False)
+
+
+def _match_contact(lead: LeadInput) -> tuple[Contact | None, Contact | None]:
+    """Return the contact this person already is (email wins) and any other one they match."""
+    by_email = by_phone = None
+    if lead.email:
+        by_email = db.session.scalar(sa.select(Contact).where(Contact.email == lead.email))
+    if lead.phone_e164:
+        by_phone = db.session.scalar(
+            sa.select(Contact).where(Contact.phone_e164 == lead.phone_e164)
+        )
+    match = by_email or by_phone
+    other = by_phone if by_email and by_phone and by_phone.id != by_email.id else None
+    return match, other
+
+
+def _new_contact(lead: LeadInput, now) -> Contact:
+    return Contact(
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        email=lead.email,
+        phone_e164=lead.phone_e164,
+        zip_code=lead.zip_code,
+        state=lead.state,
+        time_zone=lead.time_zone,
+        relationship_to_patient=lead.relationship,
+        diagnosis=lead.diagnosis,
+        is_veteran=lead.is_veteran,
+        veteran_branch=lead.veteran_branch,
+        created_at=now,
+        **_attribution(lead),
+    )
+
+
+def _fill_blanks(contact: Contact, lead: LeadInput, other_match: Contact | None) -> None:
+    """Complete what we knew of a returning contact without overwriting it.
+
+    The submission keeps everything that was sent, so nothing is lost by not overwriting.
+    """
+    if other_match is not None:
+        contact.possible_duplicate_of_id = other_match.id
+    elif lead.email and not contact.email:
+        contact.email = lead.email
+    elif lead.phone_e164 and not contact.phone_e164:
+        contact.phone_e164 = lead.phone_e164
+    if lead.zip_code and not contact.zip_code:
+        contact.zip_code, contact.state = lead.zip_code, lead.state
+    if lead.time_zone and (not contact.time_zone or lead.zip_code == contact.zip_code):
+        contact.time_zone = lead.time_zone
+    if lead.relationship and not contact.relationship_to_patient:
+        contact.relationship_to_patient = lead.relationship
+    if lead.diagnosis and contact.diagnosis in (None, Diagnosis.not_sure):
+        contact.diagnosis = lead.diagnosis
+    if lead.is_veteran:
+        contact.is_veteran = True
+        contact.veteran_branch = contact.veteran_branch or lead.veteran_branch
+
+
+def _add_consents(lead, meta: RequestMeta, contact, submission, now) -> None:
+    for channel, granted in lead.consents.items():
+        text = disclosure(channel)
+        db.session.add(
+            ConsentRecord(
+                contact_id=contact.id,
+                submission_id=submission.id,
+                channel=channel,
+                granted=granted,
+                text=text.text,
+                text_version=text.version,
+                recorded_at=now,
+                ip_address=meta.ip_address,
+                user_agent=_clip(meta.user_agent, 500),
+                page_url=_clip(meta.page_url, 1000),
+                form=lead.form,
+            )
+        )
+
+
+def _add_timeline(contact, submission, is_new: bool, other_match, now) -> None:
+    kind = TimelineKind.created if is_new else TimelineKind.reengaged
+    events = [
+        TimelineEvent(contact_id=contact.id, kind=kind, detail={"form": submission.form.value})
+    ]
+    if other_match is not None:
+        events.append(
+            TimelineEvent(
+                contact_id=contact.id,
+                kind=TimelineKind.possible_duplicate,
+                detail={"other_contact_id": other_match.id},
+            )
+        )
+    for event in events:
+        event.submission_id = submission.id
+        event.created_at = now
+        db.session.add(event)
+
+
+def _attribution(lead: LeadInput) -> dict[str, str | None]:
+    return {name: lead.attribution.get(name) for name in ATTRIBUTION_FIELDS}
+
+
+def _clip(value: str | None, length: int) -> str | None:
+    return value[:length] if value else None

@@ -1,0 +1,102 @@
+"""The OpenAPI document for the submissions API, derived from the public forms."""
+
+from flask import url_for
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField
+from wtforms.validators import Length
+
+from crm.forms.public import PUBLIC_FORMS
+from crm.models.enums import FormKind
+
+# Fields that exist for browsers only.
+_BROWSER_ONLY = {"csrf_token", "form_token", "website"}
+
+
+def _field_schema(field) -> dict:
+    if isinstance(field, SelectMultipleField):
+        return {"type": "array", "items": {"type": "string", "enum": [v for v, _ in field.choices]}}
+    if isinstance(field, RadioField | SelectField):
+        return {"type": "string", "enum": [value for value, _ in field.choices if value]}
+    if isinstance(field, BooleanField):
+        return {"type": "boolean"}
+    schema: dict = {"type": "string"}
+    for validator in field.validators:
+        if isinstance(validator, Length) and validator.max > 0:
+            schema["maxLength"] = validator.max
+    return schema
+
+
+def _form_schema(kind: FormKind) -> dict:
+    form = PUBLIC_FORMS[kind](formdata=None, meta={"csrf": False})
+    properties, required = {}, []
+    for field in form:
+        if field.name in _BROWSER_ONLY:
+            continue
+        properties[field.name] = {"description": str(field.label.text), **_field_schema(field)}
+        if field.flags.required:
+            required.append(field.name)
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def _operation(kind: FormKind) -> dict:
+    ref = {"$ref": f"#/components/schemas/{kind.name}"}
+    return {
+        "post": {
+            "summary": f"Submit the {kind.label.lower()} form",
+            "operationId": f"submit_{kind.name}",
+            "parameters": [
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 190},
+                    "description": "The same key twice stores one submission and answers 200.",
+                }
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
+            "responses": {
+                "201": {"description": "Stored", "content": _json("Received")},
+                "200": {
+                    "description": "Already stored under this Idempotency-Key",
+                    "content": _json("Received"),
+                },
+                "422": {"description": "Invalid fields", "content": _json("Errors")},
+                "429": {"description": "Too many submits from this address"},
+            },
+        }
+    }
+
+
+def _json(schema_name: str) -> dict:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}
+
+
+def openapi_document() -> dict:
+    """Build the OpenAPI 3.1 document for the submissions API."""
+    schemas = {kind.name: _form_schema(kind) for kind in FormKind}
+    schemas["Received"] = {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "form": {"type": "string"},
+            "status": {"type": "string"},
+        },
+        "required": ["id", "form", "status"],
+    }
+    schemas["Errors"] = {
+        "type": "object",
+        "properties": {
+            "error": {"type": "string"},
+            "errors": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            },
+        },
+    }
+    paths = {f"/api/v1/submissions/{kind.value}": _operation(kind) for kind in FormKind}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Advocate CRM submissions API", "version": "1"},
+        "servers": [{"url": url_for("public.home", _external=True).rstrip("/")}],
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

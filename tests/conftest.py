@@ -1,0 +1,117 @@
+"""Fixtures: the app on real PostgreSQL and on SQLite, a clean database per test, form helpers."""
+
+import os
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from config import normalise_database_url
+from crm import create_app
+from crm.extensions import db, limiter
+from tests.forms import FormClient
+
+PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_TEST_DB = os.environ.get("TEST_PG_DATABASE", "crm_test")
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _fresh_postgres_url() -> str:
+    """Recreate the test database so every run starts from the migrations."""
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            (PG_TEST_DB,),
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{PG_TEST_DB}"')
+        conn.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return normalise_database_url(f"{base}/{PG_TEST_DB}")
+
+
+@pytest.fixture(scope="session", params=["postgresql", "sqlite"])
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def app(backend, tmp_path_factory):
+    """The app with its schema built by the migrations, as in production."""
+    if backend == "postgresql":
+        url = _fresh_postgres_url()
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'crm.sqlite3'}"
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    mail_dir = tmp_path_factory.mktemp("mail")
+    app = create_app(
+        "testing",
+        {"SQLALCHEMY_DATABASE_URI": url, "MAIL_DIR": str(mail_dir)},
+    )
+    with app.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    limiter.init_app(app)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_state(request):
+    """Empty every table and the rate-limit counters after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(sa.text(f"DELETE FROM {table}"))
+    reset_rate_limits()
+
+
+def reset_rate_limits() -> None:
+    limiter.reset()
+    # Flask-Limiter keeps its in-memory fallback apart; clear it too, or a Redis hiccup in
+    # one test would leave counts behind for the next.
+    fallback = getattr(limiter, "_fallback_storage", None)
+    if fallback is not None:
+        fallback.reset()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def forms(client) -> FormClient:
+    return FormClient(client)
+
+
+@pytest.fixture
+def config_override(app):
+    """Change app config for one test and put it back afterwards."""
+    saved = {}
+
+    def override(**values):
+        for key, value in values.items():
+            saved.setdefault(key, app.config.get(key))
+            app.config[key] = value
+
+    yield override
+    app.config.update(saved)
