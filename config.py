@@ -41,7 +41,10 @@ def celery_settings(broker_url: str) -> dict:
         "task_time_limit": 120,
         "task_soft_time_limit": 90,
         # Well above the longest task, so Redis never redelivers a task still running.
-        "broker_transport_options": {"visibility_timeout": 3600},
+        # (kombu's SQLAlchemy transport passes these options to create_engine, so not there.)
+        "broker_transport_options": (
+            {"visibility_timeout": 3600} if broker_url.startswith("redis") else {}
+        ),
         "broker_connection_retry_on_startup": True,
         "worker_hijack_root_logger": False,
         "timezone": "UTC",
@@ -103,9 +106,8 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
-    SQLALCHEMY_DATABASE_URI = normalise_database_url(
-        os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/crm_test")
-    )
+    # tests/conftest.py recreates this database from the migrations for every run.
+    SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_test"
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     RATELIMIT_STORAGE_URI = REDIS_URL
     RATELIMIT_KEY_PREFIX = "crm-test"

@@ -33,12 +33,7 @@ from crm.models.enums import (
     VeteranBranch,
 )
 from crm.services.leads import LeadInput
-from crm.services.lookups import InvalidInput, lookup_zip, time_zone_for_phone
-
-US_STATES = (
-    "AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
-    "NJ NM NY NC ND OH OK OR PA PR RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP VI AA AE AP"
-).split()
+from crm.services.lookups import InvalidInput, known_states, lookup_zip, time_zone_for_phone
 
 
 def _choices(enum_cls, placeholder: str = "Choose one"):
@@ -193,7 +188,9 @@ class GuideForm(PublicLeadForm):
     )
     city = StringField("City", validators=[Optional(), Length(max=80)])
     address_state = SelectField(
-        "State", choices=[("", "Choose")] + [(s, s) for s in US_STATES], validators=[Optional()]
+        "State",
+        choices=[("", "Choose"), *((state, state) for state in known_states())],
+        validators=[Optional()],
     )
     address_zip = StringField("ZIP code for mailing", validators=[Optional(), Length(max=10)])
 
@@ -211,10 +208,16 @@ class GuideForm(PublicLeadForm):
                 missing = True
         if self.address_zip.data:
             try:
-                self.address_zip.data = lookup_zip(self.address_zip.data).zip_code
+                mailing_zip = lookup_zip(self.address_zip.data)
             except InvalidInput as error:
                 self.address_zip.errors.append(str(error))
-                missing = True
+                return False
+            self.address_zip.data = mailing_zip.zip_code
+            if self.address_state.data and self.address_state.data != mailing_zip.state:
+                self.address_zip.errors.append(
+                    f"This ZIP code is in {mailing_zip.state}. Please check the state or the ZIP."
+                )
+                return False
         return not missing
 
     def details(self) -> dict:

@@ -1,5 +1,6 @@
 """The submit path: one transaction writes a lead and everything that must follow from it."""
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +14,8 @@ from crm.models.enums import Diagnosis, FormKind, TimelineKind
 from crm.services import followups
 from crm.services.consent import disclosure
 from crm.services.leads import LeadInput, RequestMeta
+
+log = logging.getLogger(__name__)
 
 # A concurrent first submit by the same person loses the race on a unique index;
 # retrying then finds the contact the other request created.
@@ -56,6 +59,7 @@ def record_suspected_spam(
         )
     )
     db.session.commit()
+    log.info("kept a %s submit apart as suspected spam (%s)", form.value, reason)
 
 
 def _replay(idempotency_key: str | None) -> CaptureResult | None:
@@ -103,6 +107,14 @@ def _submit_once(lead: LeadInput, meta: RequestMeta, idempotency_key: str | None
     _add_timeline(contact, submission, is_new, other_match, now)
     followups.plan_followups(submission, contact, now)
     db.session.commit()
+    # Ids only: names, phones and diagnoses never reach the logs.
+    log.info(
+        "stored submission %s (%s) for contact %s, new=%s",
+        submission.id,
+        submission.form.value,
+        contact.id,
+        is_new,
+    )
     return CaptureResult(submission.public_id, contact.id, is_new, replayed=False)
 
 

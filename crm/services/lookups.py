@@ -69,6 +69,11 @@ def lookup_zip(raw: str) -> ZipInfo:
     return info
 
 
+def known_states() -> list[str]:
+    """Every state and territory code that has ZIP codes, for the mailing-address form."""
+    return sorted({info.state for info in _zip_index().values()})
+
+
 def warm_up() -> None:
     """Load the ZIP index at start-up rather than on the first visitor's request."""
     _zip_index()

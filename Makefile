@@ -1,0 +1,46 @@
+# Advocate CRM: `make run` and `make test` are the two commands the README promises.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run test lint format bench services clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.run-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.run-deps
+
+## run: set up, migrate the embedded SQLite database, load demo data, start web + worker + beat
+run: $(VENV)/.run-deps
+	$(FLASK) db upgrade
+	$(FLASK) crm seed-demo
+	$(BIN)/honcho --procfile Procfile.dev start
+
+## test: install test dependencies, start PostgreSQL and Redis if needed, run the whole suite
+test: $(VENV)/.test-deps services
+	$(BIN)/pytest
+
+services:
+	@bash scripts/services.sh
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.test-deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.test-deps services
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

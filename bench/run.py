@@ -1,0 +1,235 @@
+"""One command: the real /callback submit against a bare one-INSERT endpoint.
+
+Recreates an empty bench database (migrations only, no seed data), serves both apps under
+the same gunicorn settings, loads them alternately from 127.0.0.1 (alternating evens out
+drift on a small, noisy machine), prints submits/s, p50/p99 and the real/bare ratios,
+writes bench/results/latest.json and checks that every 303 stored exactly one submission.
+
+    .venv/bin/python -m bench.run --seconds 15
+"""
+
+import argparse
+import http.client
+import itertools
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as `python bench/run.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import redis
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from bench.bare_app import CREATE_TABLE, TABLE
+from bench.load import run_round
+from config import normalise_database_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench"
+GOAL_THROUGHPUT, GOAL_P99 = 0.70, 1.50
+TARGETS = {"bare": ("bench.bare_app:app", "/"), "real": ("wsgi:app", "/callback")}
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20, help="measured seconds per round")
+    parser.add_argument("--warmup", type=float, default=3, help="unmeasured seconds first")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per target, alternating")
+    parser.add_argument("--concurrency", type=int, default=8, help="virtual visitors")
+    parser.add_argument("--max-requests", type=int, default=200_000, help="cap per round")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads (both)")
+    parser.add_argument("--database-url", default=DEFAULT_DB)
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    return parser.parse_args(argv)
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the bench database from the `postgres` admin database."""
+    parsed = make_url(url)
+    name = parsed.database or ""
+    if "bench" not in name:
+        raise SystemExit(f"refusing to drop {name!r}: the bench database name must say 'bench'")
+    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def server_env(args, url: str, instance_dir: str) -> dict[str, str]:
+    """The real app as in production (Redis rate limits) with limits no run can reach."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "CRM_ENV": "development",
+        "SECRET_KEY": "bench",
+        "REDIS_URL": args.redis_url,
+        "RATELIMIT_ENABLED": "1",
+        "SUBMIT_LIMIT_PER_IP": "1000000/hour",
+        "SUBMIT_LIMIT_PER_CONTACT": "1000000/hour",
+        "FORM_MIN_SECONDS": "0",
+        "CRM_INSTANCE_DIR": instance_dir,
+    }
+
+
+def prepare(args, url: str, env: dict[str, str]) -> None:
+    redis.Redis.from_url(args.redis_url, socket_timeout=2).ping()  # else limits fall back
+    recreate_database(url)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"]
+    subprocess.run(flask, cwd=ROOT, env=env, check=True, capture_output=True)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(CREATE_TABLE))
+    engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serve(target: str, args, env: dict[str, str]):
+    """Run gunicorn for one target on a free port; always stop it, by PID."""
+    app_spec, probe = TARGETS[target]
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(args.workers)]
+    command += ["--threads", str(args.threads), "-b", f"127.0.0.1:{port}", app_spec]
+    log_path = RESULTS / f"gunicorn-{target}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        _wait_ready(process, port, probe, log_path)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_ready(process: subprocess.Popen, port: int, path: str, log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}; see {log_path}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", path)
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn on port {port} did not answer {path}; see {log_path}")
+
+
+def count_rows(url: str) -> dict[str, int]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        tables = ("submissions", "contacts", "suspected_spam", TABLE)
+        counts = {t: connection.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in tables}
+    engine.dispose()
+    return counts
+
+
+def summarise(rounds: list[dict]) -> dict[str, dict]:
+    """The median of the rounds for each target; errors are summed, not averaged."""
+    summary = {}
+    for target in TARGETS:
+        mine = [r for r in rounds if r["target"] == target]
+        summary[target] = {
+            key: statistics.median(r[key] for r in mine)
+            for key in ("submits_per_s", "requests_per_s", "p50_ms", "p99_ms", "mean_ms")
+        }
+        summary[target]["errors"] = sum(r["errors"] for r in mine)
+    return summary
+
+
+def print_report(summary: dict, ratios: dict, check: dict) -> None:
+    print(f"\n{'target':<7}{'submits/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s':>9}")
+    for target, s in summary.items():
+        print(
+            f"{target:<7}{s['submits_per_s']:>11.1f}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}"
+            f"{s['errors']:>8}{s['requests_per_s']:>9.1f}"
+        )
+    print("(req/s: GET /callback page loads + submits; the bare target has no page load)")
+    print(f"\nratio throughput real/bare = {ratios['throughput']:.2f} (goal >= {GOAL_THROUGHPUT})")
+    print(f"ratio p99 real/bare = {ratios['p99']:.2f} (goal <= {GOAL_P99})")
+    print(
+        f"check: {check['real_303']} real 303s, {check['rows']['submissions']} submissions rows, "
+        f"{check['rows']['suspected_spam']} spam rows; {check['bare_303']} bare 303s, "
+        f"{check['rows'][TABLE]} {TABLE} rows -> {'OK' if check['ok'] else 'MISMATCH'}"
+    )
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    url = normalise_database_url(args.database_url)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    rounds: list[dict] = []
+    phones = itertools.count()  # one counter for the whole run: every submit a new phone
+    with tempfile.TemporaryDirectory(prefix="crm-bench-") as instance_dir, ExitStack() as stack:
+        env = server_env(args, url, instance_dir)
+        print(f"preparing {make_url(url).render_as_string(hide_password=True)} ...", flush=True)
+        prepare(args, url, env)
+        ports = {target: stack.enter_context(serve(target, args, env)) for target in TARGETS}
+        for number, target in itertools.product(range(1, args.rounds + 1), TARGETS):
+            result = run_round(
+                target, ports[target], args.seconds, args.warmup, args.concurrency,
+                args.max_requests, phones,
+            )  # fmt: skip
+            rounds.append(result)
+            print(
+                f"round {number} {target:<4} {result['submits_per_s']:7.1f} submits/s  "
+                f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
+                f"errors {result['error_kinds'] or 0}",
+                flush=True,
+            )
+    summary = summarise(rounds)
+    ratios = {
+        "throughput": summary["real"]["submits_per_s"] / summary["bare"]["submits_per_s"],
+        "p99": summary["real"]["p99_ms"] / summary["bare"]["p99_ms"],
+    }
+    rows = count_rows(url)
+    real_303 = sum(r["statuses"].get(303, 0) for r in rounds if r["target"] == "real")
+    bare_303 = sum(r["statuses"].get(303, 0) for r in rounds if r["target"] == "bare")
+    check = {"real_303": real_303, "bare_303": bare_303, "rows": rows}
+    check["ok"] = rows["submissions"] == real_303 and rows[TABLE] == bare_303
+    check["ok"] = check["ok"] and rows["suspected_spam"] == 0
+    print_report(summary, ratios, check)
+    settings = {**vars(args), "database_url": make_url(url).render_as_string(hide_password=True)}
+    report = {
+        "settings": settings,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "goal": {"throughput_ratio_min": GOAL_THROUGHPUT, "p99_ratio_max": GOAL_P99},
+        "summary": summary,
+        "ratios": ratios,
+        "met": ratios["throughput"] >= GOAL_THROUGHPUT and ratios["p99"] <= GOAL_P99,
+        "check": check,
+        "rounds": rounds,
+    }
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(f"wrote {RESULTS / 'latest.json'}")
+    return 0 if check["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
