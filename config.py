@@ -49,6 +49,13 @@ def celery_settings(broker_url: str) -> dict:
         "worker_hijack_root_logger": False,
         "timezone": "UTC",
         "enable_utc": True,
+        # The database is the scheduler; beat only wakes the relay and the periodic checks.
+        "beat_schedule": {
+            "relay-due-outbox": {"task": "outbox.relay", "schedule": 2.0},
+            "return-stuck-outbox": {"task": "outbox.return_stuck", "schedule": 30.0},
+            "escalate-missed-callbacks": {"task": "callbacks.escalate", "schedule": 60.0},
+        },
+        "worker_cancel_long_running_tasks_on_connection_loss": True,
     }
 
 
@@ -93,6 +100,23 @@ class Config:
     CORS_ORIGINS = _env_list("CORS_ORIGINS")
     # Sites allowed to frame the /embed/* pages.
     EMBED_ORIGINS = _env_list("EMBED_ORIGINS")
+
+    # Absolute links in emails (unsubscribe, guide download) start with this.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    # The outbox relay and its retries (DESIGN.md rules 2 and 3).
+    OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "200"))
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+    OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
+    OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+    # A dispatched row whose task never ran (broker lost it) goes back to pending after this.
+    OUTBOX_DISPATCH_LEASE_SECONDS = int(os.environ.get("OUTBOX_DISPATCH_LEASE_SECONDS", "600"))
+
+    # Speed-to-lead: minutes of working time before an unattempted callback is escalated.
+    RESPONSE_TARGET_MINUTES = int(os.environ.get("RESPONSE_TARGET_MINUTES", "15"))
+    ORG_TIME_ZONE = os.environ.get("ORG_TIME_ZONE", "America/New_York")
+    WORKING_HOURS = os.environ.get("WORKING_HOURS", "08:00-20:00")
+    WORKING_DAYS = os.environ.get("WORKING_DAYS", "mon,tue,wed,thu,fri")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -32,11 +33,11 @@ from sqlalchemy.engine import make_url
 
 from bench.bare_app import CREATE_TABLE, TABLE
 from bench.load import run_round
+from bench.settings import DEFAULT_DB, DEFAULT_REDIS, server_env
 from config import normalise_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench"
 GOAL_THROUGHPUT, GOAL_P99 = 0.70, 1.50
 TARGETS = {"bare": ("bench.bare_app:app", "/"), "real": ("wsgi:app", "/callback")}
 
@@ -51,7 +52,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads (both)")
     parser.add_argument("--database-url", default=DEFAULT_DB)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     return parser.parse_args(argv)
 
 
@@ -66,22 +67,6 @@ def recreate_database(url: str) -> None:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-
-
-def server_env(args, url: str, instance_dir: str) -> dict[str, str]:
-    """The real app as in production (Redis rate limits) with limits no run can reach."""
-    return {
-        **os.environ,
-        "DATABASE_URL": url,
-        "CRM_ENV": "development",
-        "SECRET_KEY": "bench",
-        "REDIS_URL": args.redis_url,
-        "RATELIMIT_ENABLED": "1",
-        "SUBMIT_LIMIT_PER_IP": "1000000/hour",
-        "SUBMIT_LIMIT_PER_CONTACT": "1000000/hour",
-        "FORM_MIN_SECONDS": "0",
-        "CRM_INSTANCE_DIR": instance_dir,
-    }
 
 
 def prepare(args, url: str, env: dict[str, str]) -> None:
@@ -163,6 +148,10 @@ def summarise(rounds: list[dict]) -> dict[str, dict]:
     return summary
 
 
+def _ratio(real: float, bare: float) -> float:
+    return real / bare if bare else float("nan")
+
+
 def print_report(summary: dict, ratios: dict, check: dict) -> None:
     print(f"\n{'target':<7}{'submits/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s':>9}")
     for target, s in summary.items():
@@ -180,16 +169,24 @@ def print_report(summary: dict, ratios: dict, check: dict) -> None:
     )
 
 
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C, so both servers are stopped
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     url = normalise_database_url(args.database_url)
     RESULTS.mkdir(parents=True, exist_ok=True)
     rounds: list[dict] = []
     phones = itertools.count()  # one counter for the whole run: every submit a new phone
     with tempfile.TemporaryDirectory(prefix="crm-bench-") as instance_dir, ExitStack() as stack:
-        env = server_env(args, url, instance_dir)
+        env = server_env(url, args.redis_url, instance_dir)
         print(f"preparing {make_url(url).render_as_string(hide_password=True)} ...", flush=True)
+        load_before = os.getloadavg()[0]  # other work on the machine skews both targets
         prepare(args, url, env)
+        if load_before > 0.5:
+            print(f"warning: load average {load_before:.2f} before start; results will be noisy")
         ports = {target: stack.enter_context(serve(target, args, env)) for target in TARGETS}
         for number, target in itertools.product(range(1, args.rounds + 1), TARGETS):
             result = run_round(
@@ -200,13 +197,13 @@ def main(argv=None) -> int:
             print(
                 f"round {number} {target:<4} {result['submits_per_s']:7.1f} submits/s  "
                 f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
-                f"errors {result['error_kinds'] or 0}",
+                f"errors {result['error_kinds'] or 0}  client CPU {result['client_cpu_cores']}",
                 flush=True,
             )
     summary = summarise(rounds)
     ratios = {
-        "throughput": summary["real"]["submits_per_s"] / summary["bare"]["submits_per_s"],
-        "p99": summary["real"]["p99_ms"] / summary["bare"]["p99_ms"],
+        "throughput": _ratio(summary["real"]["submits_per_s"], summary["bare"]["submits_per_s"]),
+        "p99": _ratio(summary["real"]["p99_ms"], summary["bare"]["p99_ms"]),
     }
     rows = count_rows(url)
     real_303 = sum(r["statuses"].get(303, 0) for r in rounds if r["target"] == "real")
@@ -218,7 +215,11 @@ def main(argv=None) -> int:
     settings = {**vars(args), "database_url": make_url(url).render_as_string(hide_password=True)}
     report = {
         "settings": settings,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_avg_1m_before": load_before,
+        },
         "goal": {"throughput_ratio_min": GOAL_THROUGHPUT, "p99_ratio_max": GOAL_P99},
         "summary": summary,
         "ratios": ratios,
@@ -232,4 +233,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit("interrupted: both servers stopped, no results written")

@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, render_template
+from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR, ProductionConfig
@@ -17,6 +18,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
         ProductionConfig.check()
     app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     app.config.from_object(config_cls)
+    app.config["CRM_ENV"] = config_name
     app.config.update(overrides or {})
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -44,6 +46,8 @@ def register_extensions(app: Flask) -> None:
     from crm.services.lookups import warm_up
 
     db.init_app(app)
+    with app.app_context():
+        enforce_sqlite_foreign_keys(db.engine)
     migrate.init_app(
         app,
         db,
@@ -62,17 +66,34 @@ def register_extensions(app: Flask) -> None:
     warm_up()
 
 
+def enforce_sqlite_foreign_keys(engine) -> None:
+    """SQLite ignores ON DELETE rules unless each connection asks for them."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _foreign_keys_on(dbapi_connection, connection_record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
 def register_blueprints(app: Flask) -> None:
     from crm.extensions import csrf
-    from crm.views import api, public
+    from crm.views import api, dev, email_links, public
 
     # Public forms check their own CSRF token in form.validate(), so that an expired
     # token re-renders the form with the visitor's data instead of a bare 400.
     csrf.exempt(public.bp)
     # The JSON API is cookie-less and CORS-restricted; CSRF does not apply.
     csrf.exempt(api.bp)
+    # One-click unsubscribe comes without cookies (RFC 8058); its signed token is the proof.
+    csrf.exempt(email_links.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(email_links.bp)
+    if app.config["DEV_MAILBOX_ENABLED"]:
+        app.register_blueprint(dev.bp)
 
 
 def register_error_handlers(app: Flask) -> None:

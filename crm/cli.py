@@ -27,8 +27,12 @@ def create_user(email: str, name: str, role: str, password: str) -> None:
 @with_appcontext
 def seed_demo(contacts: int, seed: int) -> None:
     """Load demo users and realistic contacts through the capture service (once)."""
+    from flask import current_app
+
     from crm.services.demo import seed_demo_data
 
+    if current_app.config["CRM_ENV"] == "production":
+        raise click.ClickException("Demo data has fixed passwords: never load it in production.")
     report = seed_demo_data(contacts=contacts, seed=seed)
     for line in report:
         click.echo(line)

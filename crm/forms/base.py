@@ -4,6 +4,7 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import ValidationError
+from wtforms.validators import StopValidation
 
 from crm.services.lookups import InvalidInput, normalise_email, normalise_us_phone
 
@@ -27,6 +28,19 @@ class BaseForm(FlaskForm):
             if errors:
                 return errors[0]
         return None
+
+
+class MustBeTicked:
+    """A checkbox the form cannot go without; flagged required so the API schema says so."""
+
+    field_flags = {"required": True}
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if field.data is not True:
+            raise StopValidation(self.message)
 
 
 def strip_text(value):

@@ -15,6 +15,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from crm.forms.base import (
     BaseForm,
+    MustBeTicked,
     clipped,
     email_address,
     no_control_characters,
@@ -249,14 +250,14 @@ class CallbackForm(PublicLeadForm):
     best_time = RadioField(
         "When should we call?", choices=BestTime.choices(), default=BestTime.asap.value
     )
+    consent_calls = BooleanField(
+        "Yes, you may call and text me",
+        validators=[MustBeTicked("Please tick this box so that an advocate may call you.")],
+    )
     message = TextAreaField(
         "Anything you would like us to know? (optional)",
         validators=[Optional(), Length(max=2000), no_control_characters],
     )
-
-    def validate_consent_calls(self, field) -> None:
-        if not field.data:
-            raise ValidationError("Please tick this box so that an advocate may call you.")
 
     def details(self) -> dict:
         return {

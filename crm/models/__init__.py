@@ -1,17 +1,23 @@
 """Every model, imported here so that metadata and migrations see them all."""
 
 from crm.models.base import Base, utcnow
+from crm.models.call_task import CallTask
 from crm.models.consent import ConsentRecord
 from crm.models.contact import Contact
+from crm.models.fulfilment import GuideFulfilment
 from crm.models.outbox import OutboxMessage
 from crm.models.submission import Submission, SuspectedSpam
+from crm.models.suppression import EmailSuppression
 from crm.models.timeline import TimelineEvent
 from crm.models.user import User
 
 __all__ = [
     "Base",
+    "CallTask",
     "ConsentRecord",
     "Contact",
+    "EmailSuppression",
+    "GuideFulfilment",
     "OutboxMessage",
     "Submission",
     "SuspectedSpam",

@@ -109,17 +109,38 @@ class TimelineKind(LabeledEnum):
     email_sent = "email_sent", "Email sent"
     email_failed = "email_failed", "Email failed"
     email_dead = "email_dead", "Email gave up"
+    email_cancelled = "email_cancelled", "Email not sent"
+    unsubscribed = "unsubscribed", "Unsubscribed"
+    callback_due = "callback_due", "Callback scheduled"
+    callback_escalated = "callback_escalated", "Callback missed its target"
+    guide_to_print = "guide_to_print", "Printed guide requested"
 
 
 class OutboxKind(LabeledEnum):
     guide_email = "guide_email", "Guide email"
     callback_confirmation = "callback_confirmation", "Callback confirmation email"
     specialist_confirmation = "specialist_confirmation", "Specialist match confirmation email"
+    guide_check_in = "guide_check_in", "Day-2 check-in email"
+    specialist_offer = "specialist_offer", "Day-7 specialist match offer"
+    callback_escalation = "callback_escalation", "Missed callback alert to managers"
+
+
+class CallTaskStatus(LabeledEnum):
+    open = "open", "Waiting"
+    done = "done", "Done"
+    cancelled = "cancelled", "Cancelled"
+
+
+class FulfilmentStatus(LabeledEnum):
+    to_print = "to_print", "To print"
+    printed = "printed", "Printed"
+    shipped = "shipped", "Shipped"
 
 
 class OutboxStatus(LabeledEnum):
     pending = "pending", "Pending"
     dispatched = "dispatched", "Dispatched"
+    sending = "sending", "Sending"
     sent = "sent", "Sent"
     dead = "dead", "Dead"
     cancelled = "cancelled", "Cancelled"

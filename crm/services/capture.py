@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,11 +31,19 @@ class CaptureResult:
     replayed: bool
 
 
-def submit_lead(lead: LeadInput, meta: RequestMeta, idempotency_key: str | None) -> CaptureResult:
-    """Store one submit (or find the one this key already stored) and commit."""
+def submit_lead(
+    lead: LeadInput,
+    meta: RequestMeta,
+    idempotency_key: str | None,
+    received_at: datetime | None = None,
+) -> CaptureResult:
+    """Store one submit (or find the one this key already stored) and commit.
+
+    `received_at` is for imports and demo data; a live request is stamped now.
+    """
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
-            return _submit_once(lead, meta, idempotency_key)
+            return _submit_once(lead, meta, idempotency_key, received_at or utcnow())
         except IntegrityError:
             db.session.rollback()
             replay = _replay(idempotency_key)
@@ -73,11 +82,12 @@ def _replay(idempotency_key: str | None) -> CaptureResult | None:
     return CaptureResult(submission.public_id, submission.contact_id, False, replayed=True)
 
 
-def _submit_once(lead: LeadInput, meta: RequestMeta, idempotency_key: str | None) -> CaptureResult:
+def _submit_once(
+    lead: LeadInput, meta: RequestMeta, idempotency_key: str | None, now: datetime
+) -> CaptureResult:
     replay = _replay(idempotency_key)
     if replay is not None:
         return replay
-    now = utcnow()
     contact, other_match = _match_contact(lead)
     is_new = contact is None
     if contact is None:
@@ -85,7 +95,11 @@ def _submit_once(lead: LeadInput, meta: RequestMeta, idempotency_key: str | None
         db.session.add(contact)
     else:
         _fill_blanks(contact, lead, other_match)
-    contact.submission_count = (contact.submission_count or 0) + 1
+    if is_new:
+        contact.submission_count = 1
+    else:
+        # Incremented in SQL: concurrent submits by one person must not overwrite each other.
+        contact.submission_count = Contact.submission_count + 1
     contact.last_submitted_at = now
     db.session.flush()
 
@@ -105,7 +119,7 @@ def _submit_once(lead: LeadInput, meta: RequestMeta, idempotency_key: str | None
     db.session.flush()
     _add_consents(lead, meta, contact, submission, now)
     _add_timeline(contact, submission, is_new, other_match, now)
-    followups.plan_followups(submission, contact, now)
+    followups.plan_followups(submission, contact, lead.consents, now)
     db.session.commit()
     # Ids only: names, phones and diagnoses never reach the logs.
     log.info(
@@ -163,7 +177,9 @@ def _fill_blanks(contact: Contact, lead: LeadInput, other_match: Contact | None)
         contact.phone_e164 = lead.phone_e164
     if lead.zip_code and not contact.zip_code:
         contact.zip_code, contact.state = lead.zip_code, lead.state
-    if lead.time_zone and (not contact.time_zone or lead.zip_code == contact.zip_code):
+    # A ZIP-derived zone for the contact's own ZIP beats whatever we guessed before.
+    same_zip = lead.zip_code is not None and lead.zip_code == contact.zip_code
+    if lead.time_zone and (not contact.time_zone or same_zip):
         contact.time_zone = lead.time_zone
     if lead.relationship and not contact.relationship_to_patient:
         contact.relationship_to_patient = lead.relationship

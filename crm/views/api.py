@@ -9,7 +9,7 @@ from crm.forms.public import PUBLIC_FORMS
 from crm.models.enums import FormKind
 from crm.services import capture
 from crm.views.api_schema import openapi_document
-from crm.views.submit_guard import request_meta, submit_limits
+from crm.views.submit_guard import request_json, request_meta, submit_limits
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -42,7 +42,7 @@ def create_submission(slug: str):
     kind = FormKind.from_value(slug)
     if kind is None:
         return {"error": "Not Found", "forms": [kind.value for kind in FormKind]}, 404
-    payload = request.get_json(silent=True)
+    payload = request_json()
     if not isinstance(payload, dict):
         return _unprocessable({"_body": ["Send a JSON object with the form's fields."]})
     key = request.headers.get("Idempotency-Key")

@@ -36,8 +36,16 @@ def token_expired(token: FormToken) -> bool:
     return token.age() > current_app.config["FORM_MAX_AGE_SECONDS"]
 
 
+def request_json():
+    """The JSON body, or None when it is absent, malformed or nested too deeply to parse."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:  # json raises it for deep nesting; silent=True does not catch it
+        return None
+
+
 def _submitted(name: str) -> str:
-    source = request.form if request.form else (request.get_json(silent=True) or {})
+    source = request.form if request.form else (request_json() or {})
     value = source.get(name) if hasattr(source, "get") else None
     return str(value)[:254].strip().lower() if value else ""
 

@@ -34,10 +34,13 @@ def test_guide_request_stores_contact_submission_consents_and_outbox(forms, app_
     assert consents[ConsentChannel.email].granted is True
     assert consents[ConsentChannel.calls_texts].granted is False
     assert consents[ConsentChannel.email].text_version.startswith("email-")
-    outbox = db.session.scalars(sa.select(OutboxMessage)).all()
+    outbox = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.due_at)).all()
     assert [(row.kind, row.status) for row in outbox] == [
-        (OutboxKind.guide_email, OutboxStatus.pending)
+        (OutboxKind.guide_email, OutboxStatus.pending),
+        (OutboxKind.guide_check_in, OutboxStatus.pending),
+        (OutboxKind.specialist_offer, OutboxStatus.pending),
     ]
+    assert [(row.due_at - submission.created_at).days for row in outbox] == [0, 2, 7]
     assert outbox[0].payload == {"submission_id": submission.id}
     kinds = {event.kind for event in db.session.scalars(sa.select(TimelineEvent))}
     assert kinds == {TimelineKind.created, TimelineKind.email_queued}

@@ -69,7 +69,18 @@ def test_zip_codes_that_do_not_exist_are_rejected(typed):
 
 
 @pytest.mark.parametrize(
-    "typed", ["", "1234", "021101", "021101234", "0211O", "02110-12", "02110_1234", "０２１１０"]
+    "typed",
+    # The last one is 02110 in full-width digits, which str.isdigit() accepts.
+    [
+        "",
+        "1234",
+        "021101",
+        "021101234",
+        "0211O",
+        "02110-12",
+        "02110_1234",
+        "\uff10\uff12\uff11\uff11\uff10",
+    ],
 )
 def test_anything_but_five_digits_asks_for_a_five_digit_zip(typed):
     with pytest.raises(InvalidInput, match="5-digit US ZIP code"):

@@ -1,0 +1,46 @@
+"""Delivering one outbox email: idempotent, counted, and never past a stop or outside its window."""
+
+import logging
+from datetime import datetime
+
+from crm.extensions import db
+from crm.models import Contact, OutboxMessage, utcnow
+from crm.services import email_content, mail, outbox, sequences, suppressions
+
+log = logging.getLogger(__name__)
+
+
+def deliver_outbox_message(message_id: int, now: datetime | None = None) -> str:
+    """Send the row's email once; return what happened ("sent", "skipped", "retry", ...)."""
+    now = now or utcnow()
+    claim = outbox.start_sending(message_id, now)
+    if claim is None:
+        return "skipped"
+    message = db.session.get(OutboxMessage, message_id)
+    contact = db.session.get(Contact, message.contact_id)
+    to_address, _ = email_content.recipient(message)
+    reason = sequences.stop_reason(message, contact, suppressions.is_suppressed(to_address))
+    if reason:
+        outbox.cancel(message_id, reason, now)
+        return "cancelled"
+    send_at = sequences.next_send_time(message, contact, now)
+    if send_at > now:
+        outbox.postpone(message_id, send_at, now)
+        return "postponed"
+    try:
+        email = email_content.compose(message)
+        mail.deliver(mail.build_message(email))
+    except Exception as error:  # a poison row must end dead, whatever it raises
+        db.session.rollback()
+        status = outbox.mark_failed(claim, f"{type(error).__name__}: {error}", now)
+        log.warning(
+            "outbox %s attempt %s failed (%s): %s",
+            message_id,
+            claim.attempts,
+            status.value,
+            type(error).__name__,
+        )
+        return "dead" if status.value == "dead" else "retry"
+    outbox.mark_sent(message_id, now)
+    log.info("outbox %s sent (%s)", message_id, message.kind.value)
+    return "sent"

@@ -1,0 +1,135 @@
+"""What each outbox email says: subject, both bodies, headers, rendered from templates."""
+
+from flask import current_app, render_template, url_for
+from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
+
+from crm.extensions import db
+from crm.models import Contact, OutboxMessage, Submission, User
+from crm.models.enums import BestTime, OutboxKind
+from crm.services.callback_times import describe_callback_promise
+from crm.services.mail import OutgoingEmail
+from crm.services.sequences import is_commercial
+
+GUIDE_LINK_DAYS = 30
+_GUIDE_SALT = "guide-download"
+_UNSUBSCRIBE_SALT = "unsubscribe"
+
+SUBJECTS = {
+    OutboxKind.guide_email: "Your free mesothelioma guide",
+    OutboxKind.callback_confirmation: "A patient advocate will call you",
+    OutboxKind.specialist_confirmation: "We are finding a mesothelioma specialist for you",
+    OutboxKind.guide_check_in: "Did your guide arrive?",
+    OutboxKind.specialist_offer: "Find a mesothelioma specialist near you",
+    OutboxKind.callback_escalation: "Missed callback target",
+}
+
+
+def message_id_for(message: OutboxMessage) -> str:
+    """The same Message-ID for every attempt at one row, so a redelivery is recognisable."""
+    domain = current_app.config["MAIL_FROM"].rsplit("@", 1)[-1].strip("> ")
+    return f"<outbox-{message.id}.{message.kind.value}@{domain}>"
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute link for an email, built outside any web request."""
+    with current_app.test_request_context(base_url=current_app.config["PUBLIC_BASE_URL"]):
+        return url_for(endpoint, _external=True, **values)
+
+
+def unsubscribe_token(email: str) -> str:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT).dumps(email)
+
+
+def read_unsubscribe_token(token: str) -> str | None:
+    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
+    try:
+        email = serializer.loads(token)
+    except Exception:  # any tampering or garbage: not a valid link
+        return None
+    return email if isinstance(email, str) else None
+
+
+def guide_token(submission_public_id: str) -> str:
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_GUIDE_SALT)
+    return serializer.dumps(submission_public_id)
+
+
+def read_guide_token(token: str) -> str | None:
+    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_GUIDE_SALT)
+    try:
+        public_id = serializer.loads(token, max_age=GUIDE_LINK_DAYS * 24 * 3600)
+    except Exception:  # expired, tampered or garbage
+        return None
+    return public_id if isinstance(public_id, str) else None
+
+
+def recipient(message: OutboxMessage) -> tuple[str | None, str]:
+    """The address and display name this row's email goes to."""
+    if message.kind == OutboxKind.callback_escalation:
+        user = db.session.get(User, message.payload.get("user_id"))
+        return (user.email, user.name) if user is not None and user.active else (None, "")
+    contact = db.session.get(Contact, message.contact_id)
+    submission = db.session.get(Submission, message.submission_id)
+    address = (submission.fields.get("email") if submission else None) or contact.email
+    return address, contact.full_name
+
+
+def compose(message: OutboxMessage) -> OutgoingEmail:
+    """Render the email for one outbox row."""
+    to_address, to_name = recipient(message)
+    if not to_address:
+        raise ValueError("no address to send this email to")
+    context = _context(message)
+    headers = {}
+    if is_commercial(message.kind):
+        unsubscribe_url = public_url("email_links.unsubscribe", token=unsubscribe_token(to_address))
+        context["unsubscribe_url"] = unsubscribe_url
+        # RFC 8058 one-click: mail clients POST to this URL, no cookies, no confirmation page.
+        headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    template = f"email/{message.kind.value}"
+    return OutgoingEmail(
+        to_address=to_address,
+        to_name=to_name,
+        subject=SUBJECTS[message.kind],
+        text=render_template(f"{template}.txt", **context),
+        html=render_template(f"{template}.html", **context),
+        message_id=message_id_for(message),
+        headers=headers,
+    )
+
+
+def _context(message: OutboxMessage) -> dict:
+    config = current_app.config
+    context = {
+        "org_name": config["ORG_NAME"],
+        "org_phone": config["ORG_PHONE"],
+        "org_postal_address": config["ORG_POSTAL_ADDRESS"],
+        "unsubscribe_url": None,
+    }
+    if message.kind == OutboxKind.callback_escalation:
+        return {
+            **context,
+            **message.payload,
+            "contact_id": message.contact_id,
+            "queue_url": public_url("public.home"),
+        }
+    contact = db.session.get(Contact, message.contact_id)
+    submission = db.session.get(Submission, message.submission_id)
+    context["first_name"] = contact.first_name
+    if message.kind in (OutboxKind.guide_email, OutboxKind.guide_check_in):
+        context["guide_url"] = public_url(
+            "email_links.download_guide", token=guide_token(submission.public_id)
+        )
+        context["guide_link_days"] = GUIDE_LINK_DAYS
+        context["printed_guide"] = bool(submission.fields.get("printed_guide"))
+        context["callback_url"] = public_url("public.callback")
+    if message.kind == OutboxKind.callback_confirmation:
+        best_time = BestTime.from_value(submission.fields.get("best_time")) or BestTime.asap
+        # The promise made on the thank-you page, not one recomputed at send time.
+        context["promise"] = describe_callback_promise(
+            best_time, contact.time_zone, submission.created_at
+        )
+    if message.kind == OutboxKind.specialist_offer:
+        context["specialist_url"] = public_url("public.specialist_match")
+    return context

@@ -1,0 +1,187 @@
+"""The outbox: claiming due rows for the relay, and the life of one row from claim to sent or dead.
+
+Every transition is one conditional UPDATE, so that two workers (or a redelivered task)
+can never both own a row: the UPDATE is the lock, on PostgreSQL and on SQLite alike.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from crm.extensions import db
+from crm.models import OutboxMessage, TimelineEvent
+from crm.models.enums import OutboxStatus, TimelineKind
+
+# A claim for delivery that has not finished by then is presumed lost with its worker.
+SENDING_LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    id: int
+    attempts: int
+
+
+def claim_due(now: datetime, limit: int) -> list[int]:
+    """Mark up to `limit` due rows dispatched and return their ids, each to one caller only."""
+    due = (
+        sa.select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.pending, OutboxMessage.due_at <= now)
+        .order_by(OutboxMessage.due_at)
+        .limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = db.session.scalars(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .where(OutboxMessage.status == OutboxStatus.pending)
+        .values(status=OutboxStatus.dispatched, dispatched_at=now)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return sorted(claimed)
+
+
+def release_undispatched(ids: list[int]) -> None:
+    """Put rows back when the broker refused them, so the next relay run tries again."""
+    if not ids:
+        return
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.dispatched)
+        .values(status=OutboxStatus.pending, dispatched_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def return_stuck(now: datetime) -> int:
+    """Return rows whose task or worker was lost (Redis flushed, worker killed) to pending."""
+    dispatch_lease = timedelta(seconds=current_app.config["OUTBOX_DISPATCH_LEASE_SECONDS"])
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            sa.or_(
+                sa.and_(
+                    OutboxMessage.status == OutboxStatus.dispatched,
+                    OutboxMessage.dispatched_at < now - dispatch_lease,
+                ),
+                sa.and_(
+                    OutboxMessage.status == OutboxStatus.sending,
+                    OutboxMessage.dispatched_at < now - SENDING_LEASE,
+                ),
+            )
+        )
+        .values(status=OutboxStatus.pending, dispatched_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def start_sending(message_id: int, now: datetime) -> ClaimedMessage | None:
+    """Take the row for one delivery attempt, counting it; None if it is not ours to send."""
+    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    row = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status.in_([OutboxStatus.pending, OutboxStatus.dispatched]),
+            OutboxMessage.attempts < max_attempts,
+        )
+        .values(
+            status=OutboxStatus.sending,
+            attempts=OutboxMessage.attempts + 1,
+            dispatched_at=now,
+        )
+        .returning(OutboxMessage.id, OutboxMessage.attempts)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is None:
+        db.session.rollback()
+        _bury_if_exhausted(message_id, now)
+        return None
+    db.session.commit()
+    return ClaimedMessage(row.id, row.attempts)
+
+
+def mark_sent(message_id: int, now: datetime) -> None:
+    message = db.session.get(OutboxMessage, message_id)
+    message.status = OutboxStatus.sent
+    message.sent_at = now
+    message.last_error = None
+    _timeline(message, TimelineKind.email_sent, now)
+    db.session.commit()
+
+
+def mark_failed(claim: ClaimedMessage, error: str, now: datetime) -> OutboxStatus:
+    """Record a failed attempt: back off and try again, or give up into `dead` after the cap."""
+    message = db.session.get(OutboxMessage, claim.id)
+    message.last_error = error[:500]
+    if claim.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        message.status = OutboxStatus.dead
+        _timeline(message, TimelineKind.email_dead, now, error=error[:200])
+    else:
+        message.status = OutboxStatus.pending
+        message.due_at = now + retry_delay(claim.attempts)
+        _timeline(message, TimelineKind.email_failed, now, error=error[:200])
+    db.session.commit()
+    return message.status
+
+
+def postpone(message_id: int, until: datetime, now: datetime) -> None:
+    """Give back a claim without using up an attempt (outside the contact's send window)."""
+    message = db.session.get(OutboxMessage, message_id)
+    message.status = OutboxStatus.pending
+    message.attempts = max(message.attempts - 1, 0)
+    message.due_at = until
+    db.session.commit()
+
+
+def cancel(message_id: int, reason: str, now: datetime) -> None:
+    message = db.session.get(OutboxMessage, message_id)
+    message.status = OutboxStatus.cancelled
+    message.last_error = reason
+    _timeline(message, TimelineKind.email_cancelled, now, reason=reason)
+    db.session.commit()
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with jitter, capped, from the attempt count."""
+    base = current_app.config["OUTBOX_RETRY_BASE_SECONDS"]
+    cap = current_app.config["OUTBOX_RETRY_MAX_SECONDS"]
+    seconds = min(base * 2 ** max(attempts - 1, 0), cap)
+    return timedelta(seconds=seconds * random.uniform(0.5, 1.0))
+
+
+def _bury_if_exhausted(message_id: int, now: datetime) -> None:
+    # A row whose every attempt died with its worker (kill -9, OOM) never reached
+    # mark_failed: it is buried here the next time anyone tries it.
+    message = db.session.get(OutboxMessage, message_id)
+    if (
+        message is not None
+        and message.status in (OutboxStatus.pending, OutboxStatus.dispatched)
+        and message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    ):
+        message.status = OutboxStatus.dead
+        message.last_error = message.last_error or "gave up: every attempt was lost with its worker"
+        _timeline(message, TimelineKind.email_dead, now, error=message.last_error)
+        db.session.commit()
+
+
+def _timeline(message: OutboxMessage, kind: TimelineKind, now: datetime, **detail) -> None:
+    db.session.add(
+        TimelineEvent(
+            contact_id=message.contact_id,
+            kind=kind,
+            submission_id=message.submission_id,
+            outbox_id=message.id,
+            detail={"email": message.kind.value, "attempt": message.attempts, **detail},
+            created_at=now,
+        )
+    )

@@ -1,0 +1,49 @@
+"""Pages reached from links in emails: one-click unsubscribe and the guide download."""
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, render_template
+
+from crm.extensions import db
+from crm.models import Contact, Submission
+from crm.services import suppressions
+from crm.services.email_content import read_guide_token, read_unsubscribe_token
+from crm.services.guide_pdf import render_guide_pdf
+
+bp = Blueprint("email_links", __name__)
+
+
+@bp.get("/unsubscribe/<token>")
+def unsubscribe(token: str):
+    """Ask to confirm: link scanners follow GET links, so a GET alone changes nothing."""
+    if read_unsubscribe_token(token) is None:
+        abort(404)
+    return render_template("email_links/unsubscribe.html", token=token, done=False)
+
+
+@bp.post("/unsubscribe/<token>")
+def confirm_unsubscribe(token: str):
+    """Suppress the address (RFC 8058 one-click: no cookies, the signed token is the proof)."""
+    email = read_unsubscribe_token(token)
+    if email is None:
+        abort(404)
+    suppressions.suppress_email(email)
+    return render_template("email_links/unsubscribe.html", token=token, done=True)
+
+
+@bp.get("/guide/download/<token>")
+def download_guide(token: str):
+    """Serve the guide PDF to whoever holds a valid, unexpired link from the guide email."""
+    public_id = read_guide_token(token)
+    if public_id is None:
+        return render_template("email_links/link_expired.html"), 410
+    first_name = db.session.scalar(
+        sa.select(Contact.first_name)
+        .join(Submission, Submission.contact_id == Contact.id)
+        .where(Submission.public_id == public_id)
+    )
+    if first_name is None:
+        abort(404)
+    response = Response(render_guide_pdf(first_name), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = 'inline; filename="mesothelioma-guide.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

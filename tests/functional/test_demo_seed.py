@@ -1,0 +1,164 @@
+"""`flask crm seed-demo`: staff logins and realistic leads, stored the way real submits are."""
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import (
+    CallTask,
+    ConsentRecord,
+    Contact,
+    OutboxMessage,
+    Submission,
+    TimelineEvent,
+    User,
+    utcnow,
+)
+from crm.models.enums import CallTaskStatus, FormKind, OutboxStatus, Role, TimelineKind
+from crm.services.demo import seed_demo_data
+
+RESERVED_DOMAINS = ("@example.com", "@example.org", "@example.net")
+
+
+def forget_contacts(where) -> None:
+    """Delete contacts and their rows (SQLite does not cascade: foreign keys are off there)."""
+    ids = sa.select(Contact.id).where(where)
+    for model in (TimelineEvent, OutboxMessage, ConsentRecord, Submission):
+        db.session.execute(sa.delete(model).where(model.contact_id.in_(ids)))
+    db.session.execute(sa.delete(Contact).where(where))
+    db.session.execute(sa.delete(User))
+    db.session.commit()
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def snapshot() -> dict:
+    models = (User, Contact, Submission, ConsentRecord, TimelineEvent, OutboxMessage)
+    return {model.__name__: count(model) for model in models}
+
+
+def test_seed_creates_staff_of_every_role_and_prints_their_logins(app_ctx):
+    lines = seed_demo_data(contacts=40)
+
+    roles = [user.role for user in db.session.scalars(sa.select(User))]
+    assert roles.count(Role.advocate) >= 2
+    assert roles.count(Role.manager) == roles.count(Role.admin) == 1
+    assert any("advocate@example.org" in line and "password:" in line for line in lines)
+    login = db.session.scalar(sa.select(User).where(User.email == "manager@example.org"))
+    password = next(line for line in lines if "manager@example.org" in line).split()[-1]
+    assert login.check_password(password)
+
+
+def test_seed_creates_the_contacts_asked_for_with_some_coming_back(app_ctx):
+    lines = seed_demo_data(contacts=40)
+
+    assert count(Contact) == 40
+    reengaged = db.session.scalar(
+        sa.select(sa.func.count()).where(Submission.is_reengagement.is_(True))
+    )
+    assert reengaged > 0
+    assert count(Submission) == 40 + reengaged
+    assert (
+        f"Created 40 contacts from {40 + reengaged} submissions ({reengaged} returning)"
+        in (lines[-1])
+    )
+    came_back = db.session.scalars(
+        sa.select(TimelineEvent.kind).where(TimelineEvent.kind == TimelineKind.reengaged)
+    ).all()
+    assert len(came_back) == reengaged
+    assert {submission.form for submission in db.session.scalars(sa.select(Submission))} == set(
+        FormKind
+    )
+
+
+def test_every_demo_submission_has_its_consent_records(app_ctx):
+    seed_demo_data(contacts=40)
+
+    without_consent = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Submission)
+        .where(~sa.exists().where(ConsentRecord.submission_id == Submission.id))
+    )
+    assert without_consent == 0
+    callbacks = sa.select(Submission.id).where(Submission.form == FormKind.callback)
+    refused_calls = db.session.scalar(
+        sa.select(sa.func.count()).where(
+            ConsentRecord.submission_id.in_(callbacks),
+            ConsentRecord.channel == "calls_texts",
+            ConsentRecord.granted.is_(False),
+        )
+    )
+    assert refused_calls == 0
+
+
+def test_demo_leads_are_spread_over_the_last_two_months(app_ctx):
+    seed_demo_data(contacts=40)
+
+    times = db.session.scalars(sa.select(Submission.created_at)).all()
+    now = utcnow()
+    assert min(times) < now - timedelta(days=20)
+    assert max(times) <= now
+    for contact in db.session.scalars(sa.select(Contact)):
+        assert contact.created_at <= contact.last_submitted_at <= now
+
+
+def test_only_the_newest_demo_emails_are_left_for_the_worker(app_ctx):
+    seed_demo_data(contacts=40)
+
+    statuses = db.session.scalars(sa.select(OutboxMessage.status)).all()
+    pending_submissions = db.session.scalars(
+        sa.select(OutboxMessage.submission_id)
+        .where(OutboxMessage.status == OutboxStatus.pending)
+        .distinct()
+    ).all()
+    assert 0 < len(pending_submissions) <= 5
+    assert statuses.count(OutboxStatus.cancelled) > 20
+    open_calls = db.session.scalars(
+        sa.select(CallTask.id).where(CallTask.status == CallTaskStatus.open)
+    ).all()
+    assert len(open_calls) <= 5
+
+
+def test_running_the_seed_twice_changes_nothing(app_ctx):
+    seed_demo_data(contacts=40)
+    before = snapshot()
+
+    lines = seed_demo_data(contacts=40)
+
+    assert snapshot() == before
+    assert "already there" in lines[0]
+    assert any("admin@example.org" in line for line in lines)
+
+
+def test_a_seed_that_stopped_half_way_is_completed_without_duplicates(app_ctx):
+    seed_demo_data(contacts=40)
+    forget_contacts(Contact.id > 20)
+
+    seed_demo_data(contacts=40)
+
+    assert count(Contact) == 40
+    assert count(User) == 5
+
+
+def test_every_demo_email_uses_a_reserved_example_domain(app_ctx):
+    seed_demo_data(contacts=40)
+
+    emails = [
+        *db.session.scalars(sa.select(Contact.email).where(Contact.email.is_not(None))),
+        *db.session.scalars(sa.select(User.email)),
+    ]
+    assert emails
+    assert all(email.endswith(RESERVED_DOMAINS) for email in emails)
+
+
+def test_the_same_seed_gives_the_same_people(app_ctx):
+    seed_demo_data(contacts=40, seed=3)
+    first = sorted(db.session.scalars(sa.select(Contact.email)).all(), key=str)
+    forget_contacts(sa.true())
+
+    seed_demo_data(contacts=40, seed=3)
+
+    assert sorted(db.session.scalars(sa.select(Contact.email)).all(), key=str) == first
