@@ -1,4 +1,4 @@
-"""A visitor is never refused because Redis is: limits fall back to memory, the broker is not used."""
+"""A visitor is never refused because Redis is: limits fall back to memory, no broker is used."""
 
 import sqlalchemy as sa
 
@@ -6,7 +6,7 @@ from crm import create_app
 from crm.extensions import db, limiter
 from crm.models import OutboxMessage, Submission
 from crm.models.enums import OutboxKind
-from tests.forms import FormClient, GUIDE
+from tests.forms import GUIDE, FormClient
 
 # Nothing listens on port 1: every connection is refused at once.
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
