@@ -38,7 +38,7 @@ class Submission(AttributionMixin, Base):
     page_url: Mapped[str | None] = mapped_column(sa.String(1000))
     created_at: Mapped[datetime] = created_at_column()
 
-    contact = relationship("Contact", back_populates="submissions", lazy="joined")
+    contact = relationship("Contact", back_populates="submissions", lazy="raise")
 
     def __repr__(self) -> str:
         return f"<Submission {self.id} {self.form}>"

@@ -74,12 +74,14 @@ def record_suspected_spam(
 def _replay(idempotency_key: str | None) -> CaptureResult | None:
     if not idempotency_key:
         return None
-    submission = db.session.scalar(
-        sa.select(Submission).where(Submission.idempotency_key == idempotency_key)
-    )
-    if submission is None:
+    stored = db.session.execute(
+        sa.select(Submission.public_id, Submission.contact_id).where(
+            Submission.idempotency_key == idempotency_key
+        )
+    ).first()
+    if stored is None:
         return None
-    return CaptureResult(submission.public_id, submission.contact_id, False, replayed=True)
+    return CaptureResult(stored.public_id, stored.contact_id, False, replayed=True)
 
 
 def _submit_once(
@@ -118,29 +120,33 @@ def _submit_once(
     db.session.add(submission)
     db.session.flush()
     _add_consents(lead, meta, contact, submission, now)
-    _add_timeline(contact, submission, is_new, other_match, now)
     followups.plan_followups(submission, contact, lead.consents, now)
+    _add_timeline(contact, submission, is_new, other_match, now)
+    # Read before the commit: afterwards every attribute would be reloaded from the database.
+    result = CaptureResult(submission.public_id, contact.id, is_new, replayed=False)
+    submission_id, form = submission.id, submission.form.value
     db.session.commit()
     # Ids only: names, phones and diagnoses never reach the logs.
     log.info(
         "stored submission %s (%s) for contact %s, new=%s",
-        submission.id,
-        submission.form.value,
-        contact.id,
+        submission_id,
+        form,
+        result.contact_id,
         is_new,
     )
-    return CaptureResult(submission.public_id, contact.id, is_new, replayed=False)
+    return result
 
 
 def _match_contact(lead: LeadInput) -> tuple[Contact | None, Contact | None]:
     """Return the contact this person already is (email wins) and any other one they match."""
-    by_email = by_phone = None
+    keys = []
     if lead.email:
-        by_email = db.session.scalar(sa.select(Contact).where(Contact.email == lead.email))
+        keys.append(Contact.email == lead.email)
     if lead.phone_e164:
-        by_phone = db.session.scalar(
-            sa.select(Contact).where(Contact.phone_e164 == lead.phone_e164)
-        )
+        keys.append(Contact.phone_e164 == lead.phone_e164)
+    found = db.session.scalars(sa.select(Contact).where(sa.or_(*keys))).all() if keys else []
+    by_email = next((c for c in found if lead.email and c.email == lead.email), None)
+    by_phone = next((c for c in found if lead.phone_e164 and c.phone_e164 == lead.phone_e164), None)
     match = by_email or by_phone
     other = by_phone if by_email and by_phone and by_phone.id != by_email.id else None
     return match, other

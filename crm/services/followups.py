@@ -19,78 +19,72 @@ def plan_followups(
     submission: Submission, contact: Contact, consents: dict, now: datetime
 ) -> list[OutboxMessage]:
     """Add the outbox rows, call task and fulfilment item a new submission needs."""
-    if submission.form == FormKind.callback:
-        _plan_callback(submission, contact, now)
-    if submission.fields.get("printed_guide"):
-        _plan_printed_guide(submission, contact, now)
+    call_task = (
+        _call_task(submission, contact, now) if submission.form == FormKind.callback else None
+    )
+    fulfilment = (
+        _fulfilment(submission, contact, now) if submission.fields.get("printed_guide") else None
+    )
+    messages = _emails(submission, contact, consents, now)
+    db.session.add_all([row for row in (call_task, fulfilment, *messages) if row is not None])
+    # One flush for the ids the timeline refers to; the events then go in one INSERT.
+    db.session.flush()
+    events = []
+    if call_task is not None:
+        detail = {"call_task_id": call_task.id, "due_at": call_task.due_at.isoformat()}
+        events.append((TimelineKind.callback_due, None, detail))
+    if fulfilment is not None:
+        events.append((TimelineKind.guide_to_print, None, {"fulfilment_id": fulfilment.id}))
+    for message in messages:
+        detail = {"email": message.kind.value, "due_at": message.due_at.isoformat()}
+        events.append((TimelineKind.email_queued, message.id, detail))
+    db.session.add_all(
+        TimelineEvent(
+            contact_id=contact.id,
+            kind=kind,
+            submission_id=submission.id,
+            outbox_id=outbox_id,
+            detail=detail,
+            created_at=now,
+        )
+        for kind, outbox_id, detail in events
+    )
+    return messages
+
+
+def _emails(submission, contact, consents: dict, now: datetime) -> list[OutboxMessage]:
     if not (submission.fields.get("email") or contact.email):
         return []
     email_consent = bool(consents.get(ConsentChannel.email))
-    messages = []
-    for step in sequences.steps_for(submission.form, email_consent):
-        message = OutboxMessage(
+    return [
+        OutboxMessage(
             kind=step.kind,
             contact_id=contact.id,
             submission_id=submission.id,
             payload={"submission_id": submission.id},
             dedupe_key=f"{step.kind.value}:{submission.id}",
             due_at=now + step.delay,
+            created_at=now,
         )
-        db.session.add(message)
-        messages.append(message)
-    db.session.flush()
-    for message in messages:
-        _event(
-            contact,
-            submission,
-            TimelineKind.email_queued,
-            now,
-            outbox_id=message.id,
-            detail={"email": message.kind.value, "due_at": message.due_at.isoformat()},
-        )
-    return messages
+        for step in sequences.steps_for(submission.form, email_consent)
+    ]
 
 
-def _plan_callback(submission: Submission, contact: Contact, now: datetime) -> None:
+def _call_task(submission: Submission, contact: Contact, now: datetime) -> CallTask:
     best_time = BestTime.from_value(submission.fields.get("best_time")) or BestTime.asap
-    task = CallTask(
+    return CallTask(
         contact_id=contact.id,
         submission_id=submission.id,
         best_time=best_time,
         due_at=callback_due_at(best_time, contact.time_zone, now),
         created_at=now,
     )
-    db.session.add(task)
-    db.session.flush()
-    _event(
-        contact,
-        submission,
-        TimelineKind.callback_due,
-        now,
-        detail={"call_task_id": task.id, "due_at": task.due_at.isoformat()},
-    )
 
 
-def _plan_printed_guide(submission: Submission, contact: Contact, now: datetime) -> None:
-    item = GuideFulfilment(
+def _fulfilment(submission: Submission, contact: Contact, now: datetime) -> GuideFulfilment:
+    return GuideFulfilment(
         contact_id=contact.id,
         submission_id=submission.id,
         mailing_address=submission.fields["mailing_address"],
         created_at=now,
-    )
-    db.session.add(item)
-    db.session.flush()
-    _event(contact, submission, TimelineKind.guide_to_print, now, detail={"fulfilment_id": item.id})
-
-
-def _event(contact, submission, kind: TimelineKind, now, outbox_id=None, detail=None) -> None:
-    db.session.add(
-        TimelineEvent(
-            contact_id=contact.id,
-            kind=kind,
-            submission_id=submission.id,
-            outbox_id=outbox_id,
-            detail=detail or {},
-            created_at=now,
-        )
     )
