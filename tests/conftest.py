@@ -13,6 +13,7 @@ from config import normalise_database_url
 from crm import create_app
 from crm.extensions import db, limiter
 from tests.forms import FormClient
+from tests.smtp_sink import start_smtp_sink
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_TEST_DB = os.environ.get("TEST_PG_DATABASE", "crm_test")
@@ -115,3 +116,16 @@ def config_override(app):
 
     yield override
     app.config.update(saved)
+
+
+@pytest.fixture
+def smtp_sink(app):
+    """A real aiosmtpd server the app sends to for one test; yields its received messages."""
+    controller, sink = start_smtp_sink()
+    saved = app.config["SMTP_URL"]
+    app.config["SMTP_URL"] = f"smtp://{controller.hostname}:{controller.port}"
+    try:
+        yield sink
+    finally:
+        app.config["SMTP_URL"] = saved
+        controller.stop()

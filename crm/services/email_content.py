@@ -36,17 +36,21 @@ def public_url(endpoint: str, **values) -> str:
         return url_for(endpoint, _external=True, **values)
 
 
-def unsubscribe_token(email: str) -> str:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT).dumps(email)
+def unsubscribe_token(message_id: int) -> str:
+    """A signed link key naming the email it came in (an id, so no address shows in URLs)."""
+    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
+    return serializer.dumps(message_id)
 
 
-def read_unsubscribe_token(token: str) -> str | None:
+def unsubscribe_address(token: str) -> str | None:
+    """The address to suppress for a link from one of our emails, or None for a bad link."""
     serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
     try:
-        email = serializer.loads(token)
+        message_id = serializer.loads(token)
     except Exception:  # any tampering or garbage: not a valid link
         return None
-    return email if isinstance(email, str) else None
+    message = db.session.get(OutboxMessage, message_id) if isinstance(message_id, int) else None
+    return recipient(message)[0] if message is not None else None
 
 
 def guide_token(submission_public_id: str) -> str:
@@ -82,7 +86,7 @@ def compose(message: OutboxMessage) -> OutgoingEmail:
     context = _context(message)
     headers = {}
     if is_commercial(message.kind):
-        unsubscribe_url = public_url("email_links.unsubscribe", token=unsubscribe_token(to_address))
+        unsubscribe_url = public_url("email_links.unsubscribe", token=unsubscribe_token(message.id))
         context["unsubscribe_url"] = unsubscribe_url
         # RFC 8058 one-click: mail clients POST to this URL, no cookies, no confirmation page.
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"

@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, render_template
 from crm.extensions import db
 from crm.models import Contact, Submission
 from crm.services import suppressions
-from crm.services.email_content import read_guide_token, read_unsubscribe_token
+from crm.services.email_content import read_guide_token, unsubscribe_address
 from crm.services.guide_pdf import render_guide_pdf
 
 bp = Blueprint("email_links", __name__)
@@ -15,7 +15,7 @@ bp = Blueprint("email_links", __name__)
 @bp.get("/unsubscribe/<token>")
 def unsubscribe(token: str):
     """Ask to confirm: link scanners follow GET links, so a GET alone changes nothing."""
-    if read_unsubscribe_token(token) is None:
+    if unsubscribe_address(token) is None:
         abort(404)
     return render_template("email_links/unsubscribe.html", token=token, done=False)
 
@@ -23,7 +23,7 @@ def unsubscribe(token: str):
 @bp.post("/unsubscribe/<token>")
 def confirm_unsubscribe(token: str):
     """Suppress the address (RFC 8058 one-click: no cookies, the signed token is the proof)."""
-    email = read_unsubscribe_token(token)
+    email = unsubscribe_address(token)
     if email is None:
         abort(404)
     suppressions.suppress_email(email)
