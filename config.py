@@ -110,7 +110,14 @@ class Config:
     OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
     OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
     # A dispatched row whose task never ran (broker lost it) goes back to pending after this.
-    OUTBOX_DISPATCH_LEASE_SECONDS = int(os.environ.get("OUTBOX_DISPATCH_LEASE_SECONDS", "600"))
+    OUTBOX_DISPATCH_LEASE_SECONDS = int(os.environ.get("OUTBOX_DISPATCH_LEASE_SECONDS", "300"))
+    # A claim to send that has not finished by then died with its worker; longer than
+    # SMTP_TIMEOUT_SECONDS and the task time limit together.
+    OUTBOX_SENDING_LEASE_SECONDS = int(os.environ.get("OUTBOX_SENDING_LEASE_SECONDS", "300"))
+    SMTP_TIMEOUT_SECONDS = float(os.environ.get("SMTP_TIMEOUT_SECONDS", "15"))
+
+    # "link": the guide email carries a signed download link that expires; "attachment": the PDF.
+    GUIDE_DELIVERY = os.environ.get("GUIDE_DELIVERY", "link")
 
     # Speed-to-lead: minutes of working time before an unattempted callback is escalated.
     RESPONSE_TARGET_MINUTES = int(os.environ.get("RESPONSE_TARGET_MINUTES", "15"))

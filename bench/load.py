@@ -1,8 +1,15 @@
 """The load generator: threads of virtual visitors on keep-alive http.client connections.
 
-Stdlib only, so the benchmark adds no dependency. A visitor of the real target does what
-a browser does (fetch the form with a fresh cookie jar, keep its hidden fields, post it);
-only the POST counts as a submit, the GET is recorded apart as a page load.
+Stdlib only (the form tokens come from a callable the caller passes), so the load adds no
+dependency. Three kinds of visitor, one per target:
+
+- `bare`: POST the bare endpoint a body of the real form's size.
+- `submit`: GET /callback once, in warm-up (session cookie with the CSRF secret, hidden
+  fields), then only POST it, each time with a fresh form token and a new phone.
+- `page+submit`: what a new browser visitor does per submit: GET /callback with an empty
+  cookie jar, keep its hidden fields, POST the form. The GET is recorded as a page load.
+
+Only a POST counts as a submit, and only a 303 as a success.
 """
 
 import html
@@ -13,6 +20,7 @@ import statistics
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -85,12 +93,13 @@ class Browser:
 
 @dataclass
 class Shared:
-    """What all visitor threads of one round share: the clock, the caps, the phone counter."""
+    """What all visitor threads of one round share: clock, caps, phones, token maker."""
 
     measure_from: float
     deadline: float
     max_requests: int
     phones: itertools.count
+    new_token: Callable[[], str] | None = None
     issued: itertools.count = field(default_factory=itertools.count)
 
     def in_window(self, start: float, latency: float) -> bool:
@@ -121,24 +130,50 @@ def _timed(browser: Browser, method: str, path: str, body=None):
     return start, time.perf_counter() - start, status, text
 
 
-def _visit_bare(browser: Browser, shared: Shared, tally: Tally, body: dict) -> None:
-    post = {**body, "phone": phone_number(next(shared.phones))}
+def _visit_bare(browser: Browser, shared: Shared, tally: Tally, state: dict) -> None:
+    post = {**state, "phone": phone_number(next(shared.phones))}
     start, latency, status, _ = _timed(browser, "POST", "/submit", post)
     _count(tally, shared, start, latency, status)
 
 
-def _visit_real(browser: Browser, shared: Shared, tally: Tally, _body: dict) -> None:
-    browser.cookies.clear()  # a new visitor: the GET starts a session with a CSRF secret
-    start, latency, status, page = _timed(browser, "GET", "/callback")
-    if status != 200:
-        if shared.in_window(start, latency):
-            tally.errors[f"GET {status}"] += 1
+def _visit_submit(browser: Browser, shared: Shared, tally: Tally, state: dict) -> None:
+    """The headline: the POST only, on the session and hidden fields of one earlier GET."""
+    if not state:  # once per visitor, in warm-up: its session cookie and the form's fields
+        state.update(_fetch_form(browser, shared, tally, record_page=False) or {})
         return
-    if shared.in_window(start, latency):
+    # A fresh form token per submit (new nonce: a new submission, not a replay); the
+    # CSRF token stays valid for the session, as in a tab that submits again and again.
+    fields = {**state["fields"], "form_token": shared.new_token()}
+    _post_form(browser, shared, tally, state["action"], fields)
+
+
+def _visit_page_submit(browser: Browser, shared: Shared, tally: Tally, _state: dict) -> None:
+    browser.cookies.clear()  # a new visitor: the GET starts a session with a CSRF secret
+    form = _fetch_form(browser, shared, tally, record_page=True)
+    if form:
+        _post_form(browser, shared, tally, form["action"], form["fields"])
+
+
+VISITS = {"bare": _visit_bare, "submit": _visit_submit, "page+submit": _visit_page_submit}
+
+
+def _fetch_form(browser: Browser, shared: Shared, tally: Tally, record_page: bool):
+    """GET /callback: {"action", "fields"} of its form, or None (an error if measured)."""
+    start, latency, status, page = _timed(browser, "GET", "/callback")
+    measured = shared.in_window(start, latency)
+    if status != 200:
+        if measured:
+            tally.errors[f"GET {status}"] += 1
+        return None
+    if measured and record_page:
         tally.pages.append(latency)
     action, fields = hidden_fields(page)
+    return {"action": action or "/callback", "fields": fields}
+
+
+def _post_form(browser: Browser, shared: Shared, tally: Tally, action: str, fields: dict):
     post = {**fields, **ANSWERS, "phone": phone_number(next(shared.phones))}
-    start, latency, status, _ = _timed(browser, "POST", action or "/callback", post)
+    start, latency, status, _ = _timed(browser, "POST", action, post)
     _count(tally, shared, start, latency, status)
 
 
@@ -152,11 +187,11 @@ def _count(tally: Tally, shared: Shared, start: float, latency: float, status: i
         tally.errors[f"POST {status}"] += 1
 
 
-def _visitor(port: int, shared: Shared, tally: Tally, visit, body: dict) -> None:
+def _visitor(port: int, shared: Shared, tally: Tally, visit, state: dict) -> None:
     browser = Browser(port)
     while shared.go_on():
         try:
-            visit(browser, shared, tally, body)
+            visit(browser, shared, tally, state)
         except Exception as error:
             tally.errors[type(error).__name__] += 1
 
@@ -169,18 +204,24 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(rank, len(sorted_values)) - 1]
 
 
-def run_round(target: str, port: int, seconds, warmup, concurrency, max_requests, phones) -> dict:
-    """Load one target for warm-up + `seconds`; return its rates and POST latencies."""
+def run_round(
+    target: str, port: int, seconds, warmup, concurrency, max_requests, phones, new_token
+) -> dict:
+    """Load one target for warm-up + `seconds`; return its rates and POST latencies.
+
+    `new_token` makes a fresh form token (used by the `submit` target only).
+    """
     # A bare POST carries a body of the same size as the real one, fake tokens included.
     body = {**ANSWERS, "csrf_token": "x" * 91, "form_token": "x" * 64, "page_url": "x" * 30}
-    visit = _visit_real if target == "real" else _visit_bare
+    visit = VISITS[target]
     cpu_start, now = time.process_time(), time.perf_counter()
-    shared = Shared(now + warmup, now + warmup + seconds, max_requests, phones)
+    shared = Shared(now + warmup, now + warmup + seconds, max_requests, phones, new_token)
     tallies = [Tally() for _ in range(concurrency)]
-    threads = [
-        threading.Thread(target=_visitor, args=(port, shared, tally, visit, body), daemon=True)
-        for tally in tallies
-    ]
+    threads = []
+    for tally in tallies:  # each visitor its own state: the bare body, or its session's form
+        state = dict(body) if target == "bare" else {}
+        args = (port, shared, tally, visit, state)
+        threads.append(threading.Thread(target=_visitor, args=args, daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads:

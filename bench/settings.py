@@ -8,6 +8,7 @@ import os
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/14"
+SECRET_KEY = "bench"  # bench.tokens signs form tokens with it, as the served app does
 
 
 def server_env(database_url: str, redis_url: str, instance_dir: str) -> dict[str, str]:
@@ -16,7 +17,7 @@ def server_env(database_url: str, redis_url: str, instance_dir: str) -> dict[str
         **os.environ,
         "DATABASE_URL": database_url,
         "CRM_ENV": "development",
-        "SECRET_KEY": "bench",
+        "SECRET_KEY": SECRET_KEY,
         "REDIS_URL": redis_url,
         "RATELIMIT_ENABLED": "1",
         "SUBMIT_LIMIT_PER_IP": "1000000/hour",

@@ -7,6 +7,7 @@ from crm.extensions import db
 from crm.models import Contact, OutboxMessage, Submission, User
 from crm.models.enums import BestTime, OutboxKind
 from crm.services.callback_times import describe_callback_promise
+from crm.services.guide_pdf import render_guide_pdf
 from crm.services.mail import OutgoingEmail
 from crm.services.sequences import is_commercial
 
@@ -92,6 +93,13 @@ def compose(message: OutboxMessage) -> OutgoingEmail:
         headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     template = f"email/{message.kind.value}"
+    attachments = []
+    if (
+        message.kind == OutboxKind.guide_email
+        and current_app.config["GUIDE_DELIVERY"] == "attachment"
+    ):
+        pdf = render_guide_pdf(context["first_name"])
+        attachments.append(("mesothelioma-guide.pdf", pdf, "application/pdf"))
     return OutgoingEmail(
         to_address=to_address,
         to_name=to_name,
@@ -100,6 +108,7 @@ def compose(message: OutboxMessage) -> OutgoingEmail:
         html=render_template(f"{template}.html", **context),
         message_id=message_id_for(message),
         headers=headers,
+        attachments=attachments,
     )
 
 

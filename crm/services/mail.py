@@ -12,8 +12,6 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
 
-SMTP_TIMEOUT_SECONDS = 15
-
 
 class MailDeliveryError(Exception):
     """The message was not accepted; the caller decides whether to retry."""
@@ -59,12 +57,12 @@ def deliver(message: EmailMessage) -> None:
     """Hand the message to SMTP_URL, or write it under MAIL_DIR when no SMTP is configured."""
     smtp_url = current_app.config["SMTP_URL"]
     if smtp_url:
-        _send_smtp(message, smtp_url)
+        _send_smtp(message, smtp_url, current_app.config["SMTP_TIMEOUT_SECONDS"])
     else:
         _write_eml(message, Path(current_app.config["MAIL_DIR"]))
 
 
-def _send_smtp(message: EmailMessage, smtp_url: str) -> None:
+def _send_smtp(message: EmailMessage, smtp_url: str, timeout: float) -> None:
     url = urlsplit(smtp_url)
     options = {key: values[-1] for key, values in parse_qs(url.query).items()}
     implicit_tls = url.scheme == "smtps"
@@ -77,7 +75,7 @@ def _send_smtp(message: EmailMessage, smtp_url: str) -> None:
     client_cls = smtplib.SMTP_SSL if implicit_tls else smtplib.SMTP
     kwargs = {"context": context} if implicit_tls else {}
     try:
-        with client_cls(url.hostname, port, timeout=SMTP_TIMEOUT_SECONDS, **kwargs) as client:
+        with client_cls(url.hostname, port, timeout=timeout, **kwargs) as client:
             if starttls:
                 client.starttls(context=context)
             if url.username:

@@ -15,9 +15,6 @@ from crm.extensions import db
 from crm.models import OutboxMessage, TimelineEvent
 from crm.models.enums import OutboxStatus, TimelineKind
 
-# A claim for delivery that has not finished by then is presumed lost with its worker.
-SENDING_LEASE = timedelta(minutes=5)
-
 
 @dataclass(frozen=True)
 class ClaimedMessage:
@@ -63,6 +60,7 @@ def release_undispatched(ids: list[int]) -> None:
 def return_stuck(now: datetime) -> int:
     """Return rows whose task or worker was lost (Redis flushed, worker killed) to pending."""
     dispatch_lease = timedelta(seconds=current_app.config["OUTBOX_DISPATCH_LEASE_SECONDS"])
+    sending_lease = timedelta(seconds=current_app.config["OUTBOX_SENDING_LEASE_SECONDS"])
     result = db.session.execute(
         sa.update(OutboxMessage)
         .where(
@@ -73,7 +71,7 @@ def return_stuck(now: datetime) -> int:
                 ),
                 sa.and_(
                     OutboxMessage.status == OutboxStatus.sending,
-                    OutboxMessage.dispatched_at < now - SENDING_LEASE,
+                    OutboxMessage.dispatched_at < now - sending_lease,
                 ),
             )
         )
