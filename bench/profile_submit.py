@@ -4,7 +4,12 @@ No HTTP server and no load generator, so the profile holds only app work (plus t
 database and Redis round trips). Run `python -m bench.run` first: it leaves a migrated
 bench database behind, which this uses with the same settings as the served app.
 
-    .venv/bin/python -m bench.profile_submit --submits 500 [--page]
+By default it does what the `submit` target does: one GET /callback (a session and the
+form's hidden fields), then POSTs only, each with a fresh form token and a new phone,
+and profiles the POSTs. `--page` does what `page+submit` does (a new visitor per submit)
+and profiles the GETs. Both print wall and CPU ms per request and its round trips.
+
+    .venv/bin/python -m bench.profile_submit --submits 500 [--page] [--no-profile]
 """
 
 import argparse
@@ -15,7 +20,6 @@ import pstats
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as `python bench/profile_submit.py`
@@ -24,19 +28,39 @@ if __package__ in (None, ""):  # run as `python bench/profile_submit.py`
 from bench.load import ANSWERS, hidden_fields, phone_number
 from bench.settings import DEFAULT_DB, DEFAULT_REDIS, server_env
 
+WARMUP = 20  # submits that warm up pools and caches, unmeasured
 
-@contextmanager
-def _timed(timings: dict, method: str, profile: cProfile.Profile | None):
-    start = time.perf_counter()
-    if profile:
-        profile.enable()
-    try:
-        yield
-    finally:
-        if profile:
-            profile.disable()
-        if timings is not None:
-            timings[method] += time.perf_counter() - start
+
+class Meter:
+    """Wall and CPU time, round trips and (optionally) a profile of the measured requests."""
+
+    def __init__(self, profile: cProfile.Profile | None, trips) -> None:
+        self.profile, self.trips = profile, trips
+        self.wall = self.cpu = 0.0
+        self.count = 0
+
+    def run(self, measured: bool, call, *args, **kwargs):
+        if not measured:
+            return call(*args, **kwargs)
+        self.trips.on = True
+        if self.profile:
+            self.profile.enable()
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return call(*args, **kwargs)
+        finally:
+            self.wall += time.perf_counter() - wall
+            self.cpu += time.process_time() - cpu
+            if self.profile:
+                self.profile.disable()
+            self.trips.on = False
+            self.count += 1
+
+
+def _page(client) -> dict:
+    page = client.get("/callback")
+    assert page.status_code == 200, page.status_code
+    return hidden_fields(page.get_data(as_text=True))[1]
 
 
 def main(argv=None) -> int:
@@ -50,26 +74,33 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     instance_dir = tempfile.mkdtemp(prefix="crm-bench-profile-")
     os.environ.update(server_env(args.database_url, DEFAULT_REDIS, instance_dir))
+    from bench.roundtrips import RoundTrips
+    from bench.tokens import fresh_form_token
     from wsgi import app  # configured from the environment, like gunicorn's
 
     client = app.test_client()
     phones = itertools.count(10_000_000)  # clear of the numbers bench.run uses
-    profile = None if args.no_profile else cProfile.Profile()
-    timings = {"GET": 0.0, "POST": 0.0}
-    for number in range(-20, args.submits):  # the first 20 warm up pools and caches
-        client.delete_cookie("session")  # a new visitor each time
+    meter = Meter(None if args.no_profile else cProfile.Profile(), RoundTrips().install())
+    fields = _page(client)  # the `submit` target's one GET per visitor
+    for number in range(-WARMUP, args.submits):
         measured = number >= 0
-        with _timed(timings, "GET", profile if measured and args.page else None):
-            page = client.get("/callback")
-        _, fields = hidden_fields(page.get_data(as_text=True))
+        if args.page:  # a new visitor each time, as `page+submit`
+            client.delete_cookie("session")
+            fields = meter.run(measured, _page, client)
+        else:
+            fields = {**fields, "form_token": fresh_form_token()}
         data = {**fields, **ANSWERS, "phone": phone_number(next(phones))}
-        with _timed(timings, "POST", profile if measured and not args.page else None):
-            response = client.post("/callback", data=data)
-        assert response.status_code == 303, response.status_code
-    for method, total in timings.items():
-        print(f"{method}: {total / args.submits * 1000:.2f} ms each (wall clock, profiled or not)")
-    if profile:
-        pstats.Stats(profile).sort_stats(args.sort).print_stats(args.top)
+        post = meter.run(measured and not args.page, client.post, "/callback", data=data)
+        assert post.status_code == 303, post.status_code
+    method = "GET" if args.page else "POST"
+    print(
+        f"{method} /callback: {meter.wall / meter.count * 1000:.2f} ms wall, "
+        f"{meter.cpu / meter.count * 1000:.2f} ms CPU each "
+        f"({meter.count} measured{', under cProfile' if meter.profile else ''})"
+    )
+    meter.trips.print_per_request(meter.count)
+    if meter.profile:
+        pstats.Stats(meter.profile).sort_stats(args.sort).print_stats(args.top)
     return 0
 
 

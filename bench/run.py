@@ -1,9 +1,10 @@
 """One command: the real /callback submit against a bare one-INSERT endpoint.
 
 Recreates an empty bench database (migrations only, no seed data), serves both apps under
-the same gunicorn settings, loads them alternately from 127.0.0.1 (alternating evens out
-drift on a small, noisy machine), prints submits/s, p50/p99 and the real/bare ratios,
-writes bench/results/latest.json and checks that every 303 stored exactly one submission.
+the same gunicorn settings, loads the targets alternately from 127.0.0.1 (bare, submit,
+page+submit: alternating evens out drift on a small, noisy machine), prints submits/s,
+p50/p99 and the submit/bare ratios, writes bench/results/latest.json and checks that
+every 303 stored exactly one submission.
 
     .venv/bin/python -m bench.run --seconds 15
 """
@@ -16,7 +17,6 @@ import os
 import platform
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,15 +31,17 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
+from bench import report
 from bench.bare_app import CREATE_TABLE, TABLE
 from bench.load import run_round
 from bench.settings import DEFAULT_DB, DEFAULT_REDIS, server_env
+from bench.tokens import fresh_form_token
 from config import normalise_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-GOAL_THROUGHPUT, GOAL_P99 = 0.70, 1.50
-TARGETS = {"bare": ("bench.bare_app:app", "/"), "real": ("wsgi:app", "/callback")}
+SERVERS = {"bare": ("bench.bare_app:app", "/"), "real": ("wsgi:app", "/callback")}
+TARGETS = {"bare": "bare", "submit": "real", "page+submit": "real"}  # target -> server
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -87,13 +89,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(target: str, args, env: dict[str, str]):
-    """Run gunicorn for one target on a free port; always stop it, by PID."""
-    app_spec, probe = TARGETS[target]
+def serve(server: str, args, env: dict[str, str]):
+    """Run gunicorn for one server on a free port; always stop it, by PID."""
+    app_spec, probe = SERVERS[server]
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(args.workers)]
     command += ["--threads", str(args.threads), "-b", f"127.0.0.1:{port}", app_spec]
-    log_path = RESULTS / f"gunicorn-{target}.log"
+    log_path = RESULTS / f"gunicorn-{server}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
@@ -135,42 +137,8 @@ def count_rows(url: str) -> dict[str, int]:
     return counts
 
 
-def summarise(rounds: list[dict]) -> dict[str, dict]:
-    """The median of the rounds for each target; errors are summed, not averaged."""
-    summary = {}
-    for target in TARGETS:
-        mine = [r for r in rounds if r["target"] == target]
-        summary[target] = {
-            key: statistics.median(r[key] for r in mine)
-            for key in ("submits_per_s", "requests_per_s", "p50_ms", "p99_ms", "mean_ms")
-        }
-        summary[target]["errors"] = sum(r["errors"] for r in mine)
-    return summary
-
-
-def _ratio(real: float, bare: float) -> float:
-    return real / bare if bare else float("nan")
-
-
-def print_report(summary: dict, ratios: dict, check: dict) -> None:
-    print(f"\n{'target':<7}{'submits/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s':>9}")
-    for target, s in summary.items():
-        print(
-            f"{target:<7}{s['submits_per_s']:>11.1f}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}"
-            f"{s['errors']:>8}{s['requests_per_s']:>9.1f}"
-        )
-    print("(req/s: GET /callback page loads + submits; the bare target has no page load)")
-    print(f"\nratio throughput real/bare = {ratios['throughput']:.2f} (goal >= {GOAL_THROUGHPUT})")
-    print(f"ratio p99 real/bare = {ratios['p99']:.2f} (goal <= {GOAL_P99})")
-    print(
-        f"check: {check['real_303']} real 303s, {check['rows']['submissions']} submissions rows, "
-        f"{check['rows']['suspected_spam']} spam rows; {check['bare_303']} bare 303s, "
-        f"{check['rows'][TABLE]} {TABLE} rows -> {'OK' if check['ok'] else 'MISMATCH'}"
-    )
-
-
 def _exit_on_sigterm(signum, frame):
-    raise SystemExit(128 + signum)  # unwinds like Ctrl-C, so both servers are stopped
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C, so all servers are stopped
 
 
 def main(argv=None) -> int:
@@ -183,51 +151,43 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="crm-bench-") as instance_dir, ExitStack() as stack:
         env = server_env(url, args.redis_url, instance_dir)
         print(f"preparing {make_url(url).render_as_string(hide_password=True)} ...", flush=True)
-        load_before = os.getloadavg()[0]  # other work on the machine skews both targets
+        load_before = os.getloadavg()[0]  # other work on the machine skews every target
         prepare(args, url, env)
         if load_before > 0.5:
             print(f"warning: load average {load_before:.2f} before start; results will be noisy")
-        ports = {target: stack.enter_context(serve(target, args, env)) for target in TARGETS}
+        ports = {server: stack.enter_context(serve(server, args, env)) for server in SERVERS}
         for number, target in itertools.product(range(1, args.rounds + 1), TARGETS):
             result = run_round(
-                target, ports[target], args.seconds, args.warmup, args.concurrency,
-                args.max_requests, phones,
+                target, ports[TARGETS[target]], args.seconds, args.warmup, args.concurrency,
+                args.max_requests, phones, fresh_form_token,
             )  # fmt: skip
             rounds.append(result)
             print(
-                f"round {number} {target:<4} {result['submits_per_s']:7.1f} submits/s  "
+                f"round {number} {target:<11} {result['submits_per_s']:7.1f} submits/s  "
                 f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
                 f"errors {result['error_kinds'] or 0}  client CPU {result['client_cpu_cores']}",
                 flush=True,
             )
-    summary = summarise(rounds)
-    ratios = {
-        "throughput": _ratio(summary["real"]["submits_per_s"], summary["bare"]["submits_per_s"]),
-        "p99": _ratio(summary["real"]["p99_ms"], summary["bare"]["p99_ms"]),
-    }
-    rows = count_rows(url)
-    real_303 = sum(r["statuses"].get(303, 0) for r in rounds if r["target"] == "real")
-    bare_303 = sum(r["statuses"].get(303, 0) for r in rounds if r["target"] == "bare")
-    check = {"real_303": real_303, "bare_303": bare_303, "rows": rows}
-    check["ok"] = rows["submissions"] == real_303 and rows[TABLE] == bare_303
-    check["ok"] = check["ok"] and rows["suspected_spam"] == 0
-    print_report(summary, ratios, check)
+    summary = report.summarise(rounds, TARGETS)
+    ratios = report.ratios(summary)
+    check = report.check_rows(rounds, count_rows(url))
+    report.print_report(summary, ratios, check)
     settings = {**vars(args), "database_url": make_url(url).render_as_string(hide_password=True)}
-    report = {
+    results = {
         "settings": settings,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
             "load_avg_1m_before": load_before,
         },
-        "goal": {"throughput_ratio_min": GOAL_THROUGHPUT, "p99_ratio_max": GOAL_P99},
+        "goal": {"throughput_ratio_min": report.GOAL_THROUGHPUT, "p99_ratio_max": report.GOAL_P99},
         "summary": summary,
         "ratios": ratios,
-        "met": ratios["throughput"] >= GOAL_THROUGHPUT and ratios["p99"] <= GOAL_P99,
+        "met": report.goals_met(ratios),
         "check": check,
         "rounds": rounds,
     }
-    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {RESULTS / 'latest.json'}")
     return 0 if check["ok"] else 1
 
@@ -236,4 +196,4 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        sys.exit("interrupted: both servers stopped, no results written")
+        sys.exit("interrupted: all servers stopped, no results written")

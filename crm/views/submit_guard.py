@@ -4,6 +4,7 @@ import re
 
 from flask import current_app, request
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from crm.extensions import limiter
 from crm.services.form_tokens import FormToken
@@ -45,7 +46,12 @@ def request_json():
 
 
 def _submitted(name: str) -> str:
-    source = request.form if request.form else (request_json() or {})
+    try:
+        source = request.form if request.form else (request_json() or {})
+    except RequestEntityTooLarge:
+        # Answered with 413 by the view; raising here would make the limiter believe its
+        # storage is down and fall back to per-process memory.
+        return ""
     value = source.get(name) if hasattr(source, "get") else None
     return str(value)[:254].strip().lower() if value else ""
 

@@ -1,0 +1,76 @@
+"""What bench.run prints and checks: medians per target, the ratios to the bare INSERT,
+and that the databases hold exactly one row per 303."""
+
+import statistics
+
+from bench.bare_app import TABLE
+
+GOAL_THROUGHPUT, GOAL_P99 = 0.70, 1.50
+REAL_TARGETS = ("submit", "page+submit")  # both serve the real app: each 303 is a submission
+_KEYS = ("submits_per_s", "requests_per_s", "p50_ms", "p99_ms", "mean_ms")
+
+
+def summarise(rounds: list[dict], targets) -> dict[str, dict]:
+    """The median of the rounds for each target; errors are summed, not averaged."""
+    summary = {}
+    for target in targets:
+        mine = [r for r in rounds if r["target"] == target]
+        summary[target] = {key: statistics.median(r[key] for r in mine) for key in _KEYS}
+        summary[target]["errors"] = sum(r["errors"] for r in mine)
+    return summary
+
+
+def _ratio(real: float, bare: float) -> float:
+    return real / bare if bare else float("nan")
+
+
+def ratios(summary: dict) -> dict[str, float]:
+    """The headline (the POST alone against the bare INSERT), and page+submit for context."""
+    bare = summary["bare"]
+    return {
+        "submit/bare throughput": _ratio(summary["submit"]["submits_per_s"], bare["submits_per_s"]),
+        "submit/bare p99": _ratio(summary["submit"]["p99_ms"], bare["p99_ms"]),
+        "page+submit/bare throughput": _ratio(
+            summary["page+submit"]["submits_per_s"], bare["submits_per_s"]
+        ),
+    }
+
+
+def goals_met(found: dict[str, float]) -> bool:
+    throughput_ok = found["submit/bare throughput"] >= GOAL_THROUGHPUT
+    return throughput_ok and found["submit/bare p99"] <= GOAL_P99
+
+
+def check_rows(rounds: list[dict], rows: dict[str, int]) -> dict:
+    """Every real 303 stored one submission, every bare 303 one bare row, and no spam."""
+
+    def ok_303(targets) -> int:
+        return sum(r["statuses"].get(303, 0) for r in rounds if r["target"] in targets)
+
+    check = {"real_303": ok_303(REAL_TARGETS), "bare_303": ok_303(("bare",)), "rows": rows}
+    check["ok"] = (
+        rows["submissions"] == check["real_303"]
+        and rows[TABLE] == check["bare_303"]
+        and rows["suspected_spam"] == 0
+    )
+    return check
+
+
+def print_report(summary: dict, found: dict[str, float], check: dict) -> None:
+    print(f"\n{'target':<12}{'submits/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s':>9}")
+    for target, s in summary.items():
+        print(
+            f"{target:<12}{s['submits_per_s']:>11.1f}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}"
+            f"{s['errors']:>8}{s['requests_per_s']:>9.1f}"
+        )
+    print("(req/s: submits plus, for page+submit only, its GET /callback page loads)")
+    goals = {"submit/bare throughput": f">= {GOAL_THROUGHPUT}", "submit/bare p99": f"<= {GOAL_P99}"}
+    print()
+    for name, value in found.items():
+        print(f"ratio {name} = {value:.2f} ({'goal ' + goals[name] if name in goals else 'info'})")
+    rows = check["rows"]
+    print(
+        f"check: {check['real_303']} submit + page+submit 303s, {rows['submissions']} "
+        f"submissions rows, {rows['suspected_spam']} spam rows; {check['bare_303']} bare 303s, "
+        f"{rows[TABLE]} {TABLE} rows -> {'OK' if check['ok'] else 'MISMATCH'}"
+    )
