@@ -36,3 +36,58 @@ def seed_demo(contacts: int, seed: int) -> None:
     report = seed_demo_data(contacts=contacts, seed=seed)
     for line in report:
         click.echo(line)
+
+
+@crm_cli.command("send-due")
+@click.option(
+    "--hours-ahead", default=0.0, show_default=True, help="Pretend the clock is this far ahead."
+)
+@with_appcontext
+def send_due(hours_ahead: float) -> None:
+    """Send, in this process, every email due by now (+ hours ahead): to see sequences move."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from crm.models import utcnow
+    from crm.services import delivery, outbox
+
+    if hours_ahead and current_app.config["CRM_ENV"] == "production":
+        raise click.ClickException("Moving the clock would send emails early: not in production.")
+    at = utcnow() + timedelta(hours=hours_ahead)
+    ids = outbox.claim_due(at, limit=10_000)
+    outcomes = [delivery.deliver_outbox_message(message_id, at) for message_id in ids]
+    click.echo(
+        f"{len(ids)} due by {at:%Y-%m-%d %H:%M} UTC: "
+        + (", ".join(f"{outcomes.count(o)} {o}" for o in sorted(set(outcomes))) or "nothing to do")
+    )
+
+
+@crm_cli.command("callbacks")
+@click.option("--limit", default=20, show_default=True)
+@with_appcontext
+def list_callbacks(limit: int) -> None:
+    """List open callbacks, soonest first, with their due time in the contact's own zone."""
+    import sqlalchemy as sa
+
+    from crm.extensions import db
+    from crm.models import CallTask, Contact
+    from crm.models.enums import CallTaskStatus
+    from crm.services.callback_times import contact_zone
+
+    rows = db.session.execute(
+        sa.select(CallTask, Contact.time_zone)
+        .join(Contact, Contact.id == CallTask.contact_id)
+        .where(CallTask.status == CallTaskStatus.open)
+        .order_by(CallTask.due_at)
+        .limit(limit)
+    ).all()
+    for task, time_zone in rows:
+        local = task.due_at.astimezone(contact_zone(time_zone))
+        flag = "  ESCALATED" if task.escalated_at else ""
+        click.echo(
+            f"call {task.id:>5}  contact {task.contact_id:>5}  {task.best_time.value:<9} "
+            f"due {task.due_at:%Y-%m-%d %H:%M} UTC = {local:%a %H:%M} {local.tzname()}{flag}"
+        )
+    if not rows:
+        click.echo("No open callbacks.")

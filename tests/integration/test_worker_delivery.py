@@ -1,0 +1,367 @@
+"""A real worker and beat send what the submits stored: once each, by themselves, through failures."""
+
+import re
+import socket
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import Contact, OutboxMessage, Submission, TimelineEvent, utcnow
+from crm.models.enums import ConsentChannel, FormKind, OutboxKind, OutboxStatus, TimelineKind
+from crm.services import followups
+from tests.forms import CALLBACK, GUIDE, FormClient
+from tests.worker import running_worker, wait_until, worker_env, worker_for
+
+# Beat wakes the relay every 2 s; a few cycles is all a due email may wait.
+RELAY_CYCLE = 2.0
+DELIVERY_TIMEOUT = 10
+GUIDE_MESSAGE_ID = re.compile(r"<outbox-(\d+)\.guide_email@[^>]+>")
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request, backend):
+    """Enforce the postgres_only marker: the worker shares the tests' PostgreSQL database."""
+    if backend != "postgresql" and request.node.get_closest_marker("postgres_only"):
+        pytest.skip("the worker tests run against the shared PostgreSQL database")
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits_in_the_way(config_override):
+    config_override(SUBMIT_LIMIT_PER_IP="100000/hour", SUBMIT_LIMIT_PER_CONTACT="100000/hour")
+
+
+def submit_guides(forms: FormClient, count: int, prefix: str = "visitor") -> None:
+    """Submit `count` guide requests from different people, as browsers do."""
+    for n in range(count):
+        answers = {**GUIDE, "email": f"{prefix}{n}@example.com", "phone": ""}
+        assert forms.submit("/guide", answers).status_code == 303
+
+
+def outbox(app, *kinds: OutboxKind) -> list[OutboxMessage]:
+    """The outbox rows of these kinds (all kinds if none), fresh from the database."""
+    with app.app_context():
+        query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
+        if kinds:
+            query = query.where(OutboxMessage.kind.in_(kinds))
+        rows = db.session.scalars(query).all()
+        db.session.expunge_all()
+        db.session.remove()
+    return rows
+
+
+def message_id_counts(sink) -> Counter:
+    return Counter(sink.message_ids())
+
+
+@pytest.mark.postgres_only
+def test_a_guide_request_is_emailed_by_the_worker_within_seconds(app, forms, smtp_sink, tmp_path):
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with worker_for(database_url, tmp_path, smtp_url=app.config["SMTP_URL"]):
+        submitted = time.monotonic()
+        assert forms.submit("/guide", GUIDE).status_code == 303
+        callback = {**CALLBACK, "email": "james.obrien@example.com"}
+        assert forms.submit("/callback", callback).status_code == 303
+
+        wait_until(lambda: len(smtp_sink.received()) >= 2, DELIVERY_TIMEOUT)
+        waited = time.monotonic() - submitted
+
+    guide_row, confirmation_row = outbox(
+        app, OutboxKind.guide_email, OutboxKind.callback_confirmation
+    )
+    by_recipient = {message["To"].addresses[0].addr_spec: message for message in smtp_sink.received()}
+    guide_email = by_recipient["maria.lopez@example.com"]
+    assert GUIDE_MESSAGE_ID.fullmatch(guide_email["Message-ID"]).group(1) == str(guide_row.id)
+    assert guide_email["Subject"] == "Your free mesothelioma guide"
+    confirmation = by_recipient["james.obrien@example.com"]
+    assert confirmation["Message-ID"].startswith(f"<outbox-{confirmation_row.id}.")
+    assert waited < DELIVERY_TIMEOUT
+    for row in (guide_row, confirmation_row):
+        assert (row.status, row.attempts) == (OutboxStatus.sent, 1)
+    with app.app_context():
+        events = db.session.execute(
+            sa.select(TimelineEvent.kind, TimelineEvent.outbox_id)
+            .where(TimelineEvent.contact_id == guide_row.contact_id)
+            .order_by(TimelineEvent.id)
+        ).all()
+    guide_events = [kind for kind, outbox_id in events if outbox_id == guide_row.id]
+    assert guide_events == [TimelineKind.email_queued, TimelineKind.email_sent]
+
+
+@pytest.mark.postgres_only
+def test_a_rolled_back_submit_never_sends_an_email(app, forms, smtp_sink, tmp_path):
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with worker_for(database_url, tmp_path, smtp_url=app.config["SMTP_URL"]):
+        with app.app_context():
+            # What capture writes, up to the commit that never comes.
+            now = utcnow()
+            contact = Contact(first_name="Rolled", last_name="Back", email="gone@example.com")
+            db.session.add(contact)
+            db.session.flush()
+            submission = Submission(
+                form=FormKind.guide,
+                contact_id=contact.id,
+                fields={"email": "gone@example.com"},
+                created_at=now,
+            )
+            db.session.add(submission)
+            db.session.flush()
+            planned = followups.plan_followups(
+                submission, contact, {ConsentChannel.email: True}, now
+            )
+            db.session.flush()
+            rolled_back_ids = {message.id for message in planned}
+            # The relay runs several times while the rows exist, uncommitted.
+            time.sleep(3 * RELAY_CYCLE)
+            db.session.rollback()
+            db.session.remove()
+        time.sleep(2 * RELAY_CYCLE)
+
+        # A committed submit afterwards is sent: the worker was listening all along.
+        assert forms.submit("/guide", GUIDE).status_code == 303
+        wait_until(smtp_sink.received, DELIVERY_TIMEOUT)
+        time.sleep(RELAY_CYCLE)
+
+    assert rolled_back_ids
+    (guide_row,) = outbox(app, OutboxKind.guide_email)
+    assert guide_row.id not in rolled_back_ids
+    assert smtp_sink.message_ids() == [f"<outbox-{guide_row.id}.guide_email@example.org>"]
+
+
+@pytest.mark.postgres_only
+def test_a_poison_row_ends_dead_while_twenty_others_are_sent(app, forms, smtp_sink, tmp_path):
+    max_attempts = 3
+    # A callback without an email address, given a confirmation email anyway: unsendable.
+    assert forms.submit("/callback", CALLBACK).status_code == 303
+    with app.app_context():
+        submission = db.session.scalar(sa.select(Submission))
+        poison = OutboxMessage(
+            kind=OutboxKind.callback_confirmation,
+            contact_id=submission.contact_id,
+            submission_id=submission.id,
+            payload={"submission_id": submission.id},
+            dedupe_key=f"callback_confirmation:{submission.id}",
+            due_at=utcnow(),
+        )
+        db.session.add(poison)
+        db.session.commit()
+        poison_id = poison.id
+        db.session.remove()
+    submit_guides(forms, 20)
+
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with worker_for(
+        database_url,
+        tmp_path,
+        smtp_url=app.config["SMTP_URL"],
+        OUTBOX_MAX_ATTEMPTS=max_attempts,
+        OUTBOX_RETRY_BASE_SECONDS=1,
+        OUTBOX_RETRY_MAX_SECONDS=2,
+    ):
+
+        def settled() -> bool:
+            rows = outbox(app, OutboxKind.guide_email, OutboxKind.callback_confirmation)
+            return all(row.status in (OutboxStatus.sent, OutboxStatus.dead) for row in rows)
+
+        wait_until(settled, 30, interval=0.5)
+
+    rows = {row.id: row for row in outbox(app)}
+    dead = rows.pop(poison_id)
+    assert (dead.status, dead.attempts) == (OutboxStatus.dead, max_attempts)
+    assert "no address" in dead.last_error
+    guide_rows = [row for row in rows.values() if row.kind == OutboxKind.guide_email]
+    assert len(guide_rows) == 20
+    assert {row.status for row in guide_rows} == {OutboxStatus.sent}
+    expected = {f"<outbox-{row.id}.guide_email@example.org>" for row in guide_rows}
+    assert message_id_counts(smtp_sink) == Counter(expected)
+    with app.app_context():
+        kinds = db.session.scalars(
+            sa.select(TimelineEvent.kind)
+            .where(TimelineEvent.outbox_id == poison_id)
+            .order_by(TimelineEvent.id)
+        ).all()
+    assert kinds == [TimelineKind.email_failed] * (max_attempts - 1) + [TimelineKind.email_dead]
+
+
+@pytest.mark.postgres_only
+def test_emails_refused_by_smtp_back_off_and_go_out_once_it_accepts(
+    app, forms, smtp_sink, tmp_path
+):
+    base, cap = 1, 4
+    smtp_sink.refuse = True
+    submit_guides(forms, 10)
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    with worker_for(
+        database_url,
+        tmp_path,
+        smtp_url=app.config["SMTP_URL"],
+        OUTBOX_MAX_ATTEMPTS=50,
+        OUTBOX_RETRY_BASE_SECONDS=base,
+        OUTBOX_RETRY_MAX_SECONDS=cap,
+    ):
+
+        def each_refused_three_times() -> list[OutboxMessage] | None:
+            rows = outbox(app, OutboxKind.guide_email)
+            return rows if all(row.attempts >= 3 for row in rows) else None
+
+        refused = wait_until(each_refused_three_times, 40, interval=0.5)
+        backoffs = last_backoffs(app)
+        smtp_sink.refuse = False
+
+        def all_sent() -> bool:
+            return all(row.status == OutboxStatus.sent for row in outbox(app))
+
+        wait_until(all_sent, 20, interval=0.5)
+
+    for row in refused:
+        assert row.status != OutboxStatus.dead
+        assert "451" in row.last_error
+    # Each waiting row is due one backoff after its latest failure: base * 2^(n-1), capped,
+    # times a jitter in [0.5, 1].
+    assert backoffs
+    for attempts, delay in backoffs:
+        full = min(base * 2 ** (attempts - 1), cap)
+        assert 0.5 * full - 0.01 <= delay <= full + 0.01, (attempts, delay)
+    rows = outbox(app, OutboxKind.guide_email)
+    assert all(row.attempts >= 4 and row.last_error is None for row in rows)
+    expected = {f"<outbox-{row.id}.guide_email@example.org>" for row in rows}
+    assert message_id_counts(smtp_sink) == Counter(expected)
+
+
+def last_backoffs(app) -> list[tuple[int, float]]:
+    """(attempts, seconds from the latest failure to due_at) for each row waiting to retry."""
+    with app.app_context():
+        failures = (
+            sa.select(TimelineEvent.outbox_id, sa.func.max(TimelineEvent.created_at).label("at"))
+            .where(TimelineEvent.kind == TimelineKind.email_failed)
+            .group_by(TimelineEvent.outbox_id)
+            .subquery()
+        )
+        rows = db.session.execute(
+            sa.select(OutboxMessage.attempts, OutboxMessage.due_at, failures.c.at)
+            .join(failures, failures.c.outbox_id == OutboxMessage.id)
+            .where(OutboxMessage.status == OutboxStatus.pending)
+        ).all()
+        db.session.remove()
+    return [(attempts, (due_at - failed_at).total_seconds()) for attempts, due_at, failed_at in rows]
+
+
+class StallingSmtpProxy:
+    """A TCP front for the sink: while `stalled`, it accepts connections and never answers."""
+
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.stalled = True
+        self.stalled_connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._sockets: list[socket.socket] = []
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while not self._closed.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self._sockets.append(client)
+            if self.stalled:
+                self.stalled_connections += 1
+                continue
+            upstream = socket.create_connection(self.target, timeout=5)
+            self._sockets.append(upstream)
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(5)
+        self._listener.close()
+        for sock in self._sockets:
+            sock.close()
+
+
+@pytest.mark.postgres_only
+def test_an_smtp_server_that_never_answers_holds_up_delivery_only_until_it_answers(
+    app, forms, smtp_sink, tmp_path
+):
+    host, port = re.fullmatch(r"smtp://(.+):(\d+)", app.config["SMTP_URL"]).groups()
+    proxy = StallingSmtpProxy(host, int(port))
+    submit_guides(forms, 2)
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        with worker_for(
+            database_url,
+            tmp_path,
+            smtp_url=f"smtp://127.0.0.1:{proxy.port}",
+            OUTBOX_RETRY_BASE_SECONDS=1,
+            OUTBOX_RETRY_MAX_SECONDS=2,
+        ):
+            wait_until(lambda: proxy.stalled_connections >= 2, DELIVERY_TIMEOUT)
+
+            def each_timed_out() -> list[OutboxMessage] | None:
+                rows = outbox(app, OutboxKind.guide_email)
+                return rows if all(row.last_error for row in rows) else None
+
+            # crm/services/mail.py gives up on a silent server after SMTP_TIMEOUT_SECONDS (15).
+            timed_out = wait_until(each_timed_out, 30, interval=0.2)
+            proxy.stalled = False
+            wait_until(lambda: len(smtp_sink.received()) >= 2, 30)
+            time.sleep(RELAY_CYCLE)
+    finally:
+        proxy.close()
+
+    for row in timed_out:
+        assert "timed out" in row.last_error
+        assert row.status in (OutboxStatus.pending, OutboxStatus.dispatched, OutboxStatus.sending)
+    rows = outbox(app, OutboxKind.guide_email)
+    assert {row.status for row in rows} == {OutboxStatus.sent}
+    expected = {f"<outbox-{row.id}.guide_email@example.org>" for row in rows}
+    assert message_id_counts(smtp_sink) == Counter(expected)
+
+
+def test_the_embedded_defaults_worker_delivers_a_guide_email(app, backend, forms, smtp_sink):
+    """`celery -A wsgi.celery_app worker --beat` on SQLite and kombu's SQLAlchemy transport."""
+    if backend != "sqlite":
+        pytest.skip("the embedded defaults are SQLite")
+    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    # The default database is <instance>/crm.sqlite3, the very file this app uses.
+    assert database.name == "crm.sqlite3"
+    instance = database.parent
+    env = worker_env(instance, SMTP_URL=app.config["SMTP_URL"])
+    with running_worker(env, instance) as worker:
+        submitted = time.monotonic()
+        assert forms.submit("/guide", GUIDE).status_code == 303
+        wait_until(smtp_sink.received, 15, interval=0.2)
+        waited = time.monotonic() - submitted
+        log = worker.log_path.read_text()
+
+    assert "sqla+sqlite:///" in log
+    assert (instance / "celery-broker.sqlite3").exists()
+    (row,) = outbox(app, OutboxKind.guide_email)
+    assert smtp_sink.message_ids() == [f"<outbox-{row.id}.guide_email@example.org>"]
+    assert row.status == OutboxStatus.sent
+    assert waited < 15
