@@ -56,6 +56,10 @@ def celery_settings(broker_url: str) -> dict:
             "escalate-missed-callbacks": {"task": "callbacks.escalate", "schedule": 60.0},
         },
         "worker_cancel_long_running_tasks_on_connection_loss": True,
+        # On a warm shutdown, give running sends this long to finish before they are
+        # requeued (acks_late), instead of cutting an SMTP conversation in half.
+        "worker_soft_shutdown_timeout": 10.0,
+        "worker_enable_soft_shutdown_on_idle": True,
     }
 
 

@@ -131,8 +131,8 @@ class Worker:
         if self.process is None:
             return
         if self.process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
+            # The main process only: it lets running tasks finish, then ends its children.
+            self.process.terminate()
             try:
                 self.process.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:

@@ -191,7 +191,7 @@ def test_relay_task_gives_back_what_it_could_not_hand_to_the_broker(
 def test_sweeper_returns_rows_lost_past_their_lease_and_leaves_fresh_ones(
     forms, app_ctx, config_override
 ):
-    config_override(OUTBOX_DISPATCH_LEASE_SECONDS=600)
+    config_override(OUTBOX_DISPATCH_LEASE_SECONDS=600, OUTBOX_SENDING_LEASE_SECONDS=300)
     now = submit_guide(forms)
     forms.submit("/specialist-match", SPECIALIST)
     forms.submit("/callback", {**CALLBACK, "email": "james@example.org"})
@@ -296,14 +296,14 @@ def test_an_email_refused_up_to_the_cap_ends_dead_and_is_never_sent(
 def test_an_email_whose_every_attempt_died_with_its_worker_ends_dead(
     forms, app_ctx, smtp_sink, config_override
 ):
-    config_override(OUTBOX_MAX_ATTEMPTS=3)
+    config_override(OUTBOX_MAX_ATTEMPTS=3, OUTBOX_SENDING_LEASE_SECONDS=300)
     now = submit_guide(forms)
     message_id = row(OutboxKind.guide_email).id
     moment = now
     for _ in range(3):
         assert outbox.claim_due(moment, 500) == [message_id]
         assert outbox.start_sending(message_id, moment) is not None  # then the worker is killed
-        moment += outbox.SENDING_LEASE + timedelta(seconds=1)
+        moment += timedelta(seconds=301)
         assert outbox.return_stuck(moment) == 1
 
     assert outbox.claim_due(moment, 500) == [message_id]
@@ -509,7 +509,7 @@ def test_a_check_in_due_late_at_night_waits_for_eight_without_using_an_attempt(
     assert morning.astimezone(NEW_YORK).date() == late.astimezone(NEW_YORK).date() + timedelta(1)
     assert (waiting.status, waiting.due_at, waiting.attempts) == (OutboxStatus.pending, morning, 0)
     assert smtp_sink.received() == []
-    assert outbox.claim_due(morning - timedelta(seconds=1), 500) == []
+    assert waiting.id not in outbox.claim_due(morning - timedelta(seconds=1), 500)
     assert outbox.claim_due(morning, 500) == [waiting.id]
     assert deliver(OutboxKind.guide_check_in, morning) == "sent"
 
