@@ -47,6 +47,11 @@ def strip_text(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def fold_white_space(value):
+    """Join a name typed over several lines (or pasted with tabs) into one line."""
+    return " ".join(value.split()) if isinstance(value, str) else value
+
+
 def person_name(form, field) -> None:
     """Accept names in any script, with apostrophes and hyphens; no digits or symbols."""
     if field.data and not _NAME.match(field.data):

@@ -18,6 +18,7 @@ from crm.forms.base import (
     MustBeTicked,
     clipped,
     email_address,
+    fold_white_space,
     no_control_characters,
     person_name,
     us_phone,
@@ -58,11 +59,13 @@ class PublicLeadForm(BaseForm):
     first_name = StringField(
         "First name",
         validators=[InputRequired("Please tell us your first name."), Length(max=80), person_name],
+        filters=[fold_white_space],
         render_kw={"autocomplete": "given-name"},
     )
     last_name = StringField(
         "Last name",
         validators=[Optional(), Length(max=80), person_name],
+        filters=[fold_white_space],
         render_kw={"autocomplete": "family-name"},
     )
     email = StringField(

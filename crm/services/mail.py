@@ -4,6 +4,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -11,6 +12,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
+
+# Long header values (a List-Unsubscribe URL) stay one plain line instead of being
+# RFC 2047-encoded, which would hide the URL from mail clients.
+_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 class MailDeliveryError(Exception):
@@ -37,7 +42,7 @@ def header_safe(value: str | None) -> str:
 def build_message(email: OutgoingEmail) -> EmailMessage:
     """Return the MIME message: plain text and HTML alternatives, safe headers."""
     sender_name, sender_address = parseaddr(current_app.config["MAIL_FROM"])
-    message = EmailMessage()
+    message = EmailMessage(policy=_POLICY)
     message["From"] = Address(header_safe(sender_name), addr_spec=sender_address)
     message["To"] = Address(header_safe(email.to_name)[:78], addr_spec=email.to_address)
     message["Subject"] = header_safe(email.subject)

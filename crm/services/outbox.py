@@ -31,11 +31,17 @@ def claim_due(now: datetime, limit: int) -> list[int]:
         .limit(limit)
     )
     if db.session.get_bind().dialect.name == "postgresql":
+        # Other relays skip the rows locked here instead of waiting for them.
         due = due.with_for_update(skip_locked=True)
+    # Ids first, then one UPDATE of exactly those: a LIMIT inside the UPDATE's subquery may
+    # be re-evaluated per row by PostgreSQL and overshoot the batch.
+    ids = db.session.scalars(due).all()
+    if not ids:
+        db.session.rollback()
+        return []
     claimed = db.session.scalars(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()))
-        .where(OutboxMessage.status == OutboxStatus.pending)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.pending)
         .values(status=OutboxStatus.dispatched, dispatched_at=now)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)

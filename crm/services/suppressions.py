@@ -12,8 +12,8 @@ def suppress_email(email: str, reason: str = "unsubscribe") -> bool:
     """Suppress the address (idempotent) and note it on its contact; True if it is new."""
     email = email.strip().lower()
     now = utcnow()
-    db.session.add(EmailSuppression(email=email, reason=reason, created_at=now))
     contact_id = db.session.scalar(sa.select(Contact.id).where(Contact.email == email))
+    db.session.add(EmailSuppression(email=email, reason=reason, created_at=now))
     if contact_id is not None:
         db.session.add(
             TimelineEvent(
