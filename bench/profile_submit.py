@@ -57,6 +57,20 @@ class Meter:
             self.count += 1
 
 
+def _first_free_phone(app) -> int:
+    """Clear of bench.run's numbers and of every earlier profile's: each submit a new contact.
+
+    Every run starts past 10,000,000 plus all contacts stored so far, so no two runs share
+    a phone (an old phone would make the submit a re-engagement, a different path).
+    """
+    import sqlalchemy as sa
+
+    from crm.extensions import db
+
+    with app.app_context():
+        return 10_000_000 + db.session.scalar(sa.text("SELECT count(*) FROM contacts"))
+
+
 def _page(client) -> dict:
     page = client.get("/callback")
     assert page.status_code == 200, page.status_code
@@ -71,6 +85,7 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="cumulative", help="pstats key, e.g. tottime")
     parser.add_argument("--no-profile", action="store_true", help="only time, unprofiled")
+    parser.add_argument("--save", metavar="PATH", help="also write the pstats data here")
     args = parser.parse_args(argv)
     instance_dir = tempfile.mkdtemp(prefix="crm-bench-profile-")
     os.environ.update(server_env(args.database_url, DEFAULT_REDIS, instance_dir))
@@ -79,7 +94,7 @@ def main(argv=None) -> int:
     from wsgi import app  # configured from the environment, like gunicorn's
 
     client = app.test_client()
-    phones = itertools.count(10_000_000)  # clear of the numbers bench.run uses
+    phones = itertools.count(_first_free_phone(app))
     meter = Meter(None if args.no_profile else cProfile.Profile(), RoundTrips().install())
     fields = _page(client)  # the `submit` target's one GET per visitor
     for number in range(-WARMUP, args.submits):
@@ -101,6 +116,8 @@ def main(argv=None) -> int:
     meter.trips.print_per_request(meter.count)
     if meter.profile:
         pstats.Stats(meter.profile).sort_stats(args.sort).print_stats(args.top)
+        if args.save:
+            meter.profile.dump_stats(args.save)
     return 0
 
 

@@ -11,6 +11,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from crm.forms.base import (
@@ -38,8 +39,12 @@ from crm.services.leads import LeadInput
 from crm.services.lookups import InvalidInput, known_states, lookup_zip, time_zone_for_phone
 
 
-def _choices(enum_cls, placeholder: str = "Choose one"):
-    return [("", placeholder), *enum_cls.choices()]
+def _options(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def _choices(enum_cls, placeholder: str = "Choose one") -> list[SelectChoice]:
+    return _options([("", placeholder), *enum_cls.choices()])
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -183,7 +188,9 @@ class GuideForm(PublicLeadForm):
         "Who is the guide for?", choices=_choices(Relationship), validators=[Optional()]
     )
     interests = MultiCheckboxField(
-        "What would you like to know about?", choices=Interest.choices(), validators=[Optional()]
+        "What would you like to know about?",
+        choices=_options(Interest.choices()),
+        validators=[Optional()],
     )
     printed_guide = BooleanField("Also mail me a printed copy")
     address_line1 = StringField("Street address", validators=[Optional(), Length(max=120)])
@@ -193,7 +200,7 @@ class GuideForm(PublicLeadForm):
     city = StringField("City", validators=[Optional(), Length(max=80)])
     address_state = SelectField(
         "State",
-        choices=[("", "Choose"), *((state, state) for state in known_states())],
+        choices=_options([("", "Choose"), *((state, state) for state in known_states())]),
         validators=[Optional()],
     )
     address_zip = StringField("ZIP code for mailing", validators=[Optional(), Length(max=10)])
@@ -251,7 +258,7 @@ class CallbackForm(PublicLeadForm):
         render_kw={"autocomplete": "tel", "type": "tel", "inputmode": "tel"},
     )
     best_time = RadioField(
-        "When should we call?", choices=BestTime.choices(), default=BestTime.asap.value
+        "When should we call?", choices=_options(BestTime.choices()), default=BestTime.asap.value
     )
     consent_calls = BooleanField(
         "Yes, you may call and text me",

@@ -13,9 +13,12 @@ _BROWSER_ONLY = {"csrf_token", "form_token", "website"}
 
 def _field_schema(field) -> dict:
     if isinstance(field, SelectMultipleField):
-        return {"type": "array", "items": {"type": "string", "enum": [v for v, _ in field.choices]}}
+        return {
+            "type": "array",
+            "items": {"type": "string", "enum": [c.value for c in field.choices]},
+        }
     if isinstance(field, RadioField | SelectField):
-        return {"type": "string", "enum": [value for value, _ in field.choices if value]}
+        return {"type": "string", "enum": [c.value for c in field.choices if c.value]}
     if isinstance(field, BooleanField):
         return {"type": "boolean"}
     schema: dict = {"type": "string"}
