@@ -1,7 +1,14 @@
 """Celery bound to the Flask app, as Flask's "Background Tasks with Celery" page shows."""
 
+import logging
+
 from celery import Celery, Task
+from celery.signals import after_setup_logger
 from flask import Flask
+
+# Beat wakes the relay every two seconds: "sending", "received" and "succeeded" lines for each
+# wake-up would bury the lines that matter (our services log each email sent or failed).
+_PER_TASK_LOGGERS = ("celery.worker.strategy", "celery.app.trace", "celery.beat")
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -19,3 +26,10 @@ def celery_init_app(app: Flask) -> Celery:
     from crm.tasks import callbacks, outbox  # noqa: F401  (registers the tasks)
 
     return celery_app
+
+
+@after_setup_logger.connect
+def _quiet_per_task_lines(logger, loglevel, **kwargs):
+    if loglevel > logging.DEBUG:
+        for name in _PER_TASK_LOGGERS:
+            logging.getLogger(name).setLevel(max(loglevel, logging.WARNING))
