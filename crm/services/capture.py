@@ -87,9 +87,8 @@ def _replay(idempotency_key: str | None) -> CaptureResult | None:
 def _submit_once(
     lead: LeadInput, meta: RequestMeta, idempotency_key: str | None, now: datetime
 ) -> CaptureResult:
-    replay = _replay(idempotency_key)
-    if replay is not None:
-        return replay
+    # No look-up of the idempotency key first: a repeat loses on its unique index at the
+    # first flush, and submit_lead answers it with the stored submission.
     contact, other_match = _match_contact(lead)
     is_new = contact is None
     if contact is None:
