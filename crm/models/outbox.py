@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.models.base import Base, UTCDateTime, created_at_column, enum_type
 from crm.models.enums import OutboxKind, OutboxStatus
@@ -39,3 +39,7 @@ class OutboxMessage(Base):
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
+
+    # Loaded once per send and then held by the row, however often the email code asks.
+    contact = relationship("Contact", lazy="select")
+    submission = relationship("Submission", lazy="select")

@@ -4,7 +4,7 @@ import logging
 from datetime import datetime
 
 from crm.extensions import db
-from crm.models import Contact, OutboxMessage, utcnow
+from crm.models import OutboxMessage, utcnow
 from crm.services import email_content, mail, outbox, sequences, suppressions
 
 log = logging.getLogger(__name__)
@@ -17,9 +17,12 @@ def deliver_outbox_message(message_id: int, now: datetime | None = None) -> str:
     if claim is None:
         return "skipped"
     message = db.session.get(OutboxMessage, message_id)
-    contact = db.session.get(Contact, message.contact_id)
-    to_address, _ = email_content.recipient(message)
-    reason = sequences.stop_reason(message, contact, suppressions.is_suppressed(to_address))
+    contact, kind = message.contact, message.kind.value
+    # Only commercial emails care about an unsubscribe: no look-up for the others.
+    suppressed = sequences.is_commercial(message.kind) and suppressions.is_suppressed(
+        email_content.recipient(message)[0]
+    )
+    reason = sequences.stop_reason(message, contact, suppressed)
     if reason:
         outbox.cancel(message_id, reason, now)
         return "cancelled"
@@ -42,5 +45,5 @@ def deliver_outbox_message(message_id: int, now: datetime | None = None) -> str:
         )
         return "dead" if status.value == "dead" else "retry"
     outbox.mark_sent(message_id, now)
-    log.info("outbox %s sent (%s)", message_id, message.kind.value)
+    log.info("outbox %s sent (%s)", message_id, kind)
     return "sent"

@@ -4,7 +4,7 @@ from flask import current_app, render_template, url_for
 from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
 from crm.extensions import db
-from crm.models import Contact, OutboxMessage, Submission, User
+from crm.models import OutboxMessage, User
 from crm.models.enums import BestTime, OutboxKind
 from crm.services.callback_times import describe_callback_promise
 from crm.services.guide_pdf import render_guide_pdf
@@ -73,8 +73,7 @@ def recipient(message: OutboxMessage) -> tuple[str | None, str]:
     if message.kind == OutboxKind.callback_escalation:
         user = db.session.get(User, message.payload.get("user_id"))
         return (user.email, user.name) if user is not None and user.active else (None, "")
-    contact = db.session.get(Contact, message.contact_id)
-    submission = db.session.get(Submission, message.submission_id)
+    contact, submission = message.contact, message.submission
     address = (submission.fields.get("email") if submission else None) or contact.email
     return address, contact.full_name
 
@@ -127,8 +126,7 @@ def _context(message: OutboxMessage) -> dict:
             "contact_id": message.contact_id,
             "queue_url": public_url("public.home"),
         }
-    contact = db.session.get(Contact, message.contact_id)
-    submission = db.session.get(Submission, message.submission_id)
+    contact, submission = message.contact, message.submission
     context["first_name"] = contact.first_name
     if message.kind in (OutboxKind.guide_email, OutboxKind.guide_check_in):
         context["guide_url"] = public_url(

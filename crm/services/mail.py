@@ -1,5 +1,6 @@
 """Building and delivering email: SMTP in production, .eml files on the embedded defaults."""
 
+import functools
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -72,10 +73,8 @@ def _send_smtp(message: EmailMessage, smtp_url: str, timeout: float) -> None:
     options = {key: values[-1] for key, values in parse_qs(url.query).items()}
     implicit_tls = url.scheme == "smtps"
     starttls = options.get("starttls", "false").lower() in {"1", "true", "yes"}
-    context = ssl.create_default_context()
-    if options.get("verify", "true").lower() in {"0", "false", "no"}:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+    # Building an SSL context costs more than the whole SMTP conversation: only for TLS.
+    context = _tls_context(options.get("verify", "true")) if implicit_tls or starttls else None
     port = url.port or (465 if implicit_tls else 25)
     client_cls = smtplib.SMTP_SSL if implicit_tls else smtplib.SMTP
     kwargs = {"context": context} if implicit_tls else {}
@@ -88,6 +87,15 @@ def _send_smtp(message: EmailMessage, smtp_url: str, timeout: float) -> None:
             client.send_message(message)
     except (smtplib.SMTPException, OSError) as error:
         raise MailDeliveryError(f"{type(error).__name__}: {error}"[:400]) from error
+
+
+@functools.cache
+def _tls_context(verify: str) -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    if verify.lower() in {"0", "false", "no"}:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _write_eml(message: EmailMessage, mail_dir: Path) -> None:
