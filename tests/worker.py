@@ -133,10 +133,8 @@ class Worker:
         if self.process.poll() is None:
             # The main process only: it lets running tasks finish, then ends its children.
             self.process.terminate()
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                pass
         # Children outlive a main process that died first; the group signal reaches them too.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)

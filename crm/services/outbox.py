@@ -96,6 +96,8 @@ def start_sending(message_id: int, now: datetime) -> ClaimedMessage | None:
         .where(
             OutboxMessage.id == message_id,
             OutboxMessage.status.in_([OutboxStatus.pending, OutboxStatus.dispatched]),
+            # A stale duplicate task must not retry a row before its backoff is over.
+            OutboxMessage.due_at <= now,
             OutboxMessage.attempts < max_attempts,
         )
         .values(

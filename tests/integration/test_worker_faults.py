@@ -1,0 +1,205 @@
+"""Workers killed mid-send and a broker that loses everything: every email still goes out.
+
+At-least-once is the promise: an email whose SMTP transaction finished just before its worker
+died is sent again, under the same Message-ID, so that mail clients can recognise the copy.
+"""
+
+import shutil
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import OutboxMessage, Submission
+from crm.models.enums import OutboxKind, OutboxStatus
+from tests.forms import GUIDE, FormClient
+from tests.smtp_sink import free_port
+from tests.worker import wait_until, worker_for
+
+pytestmark = pytest.mark.postgres_only
+
+CONCURRENCY = 2
+# Short leases, so that beat's own return_stuck (every 30 s) brings lost rows back within the
+# test; the sending lease stays longer than a whole SMTP conversation can take.
+LEASES = {
+    "OUTBOX_DISPATCH_LEASE_SECONDS": 5,
+    "OUTBOX_SENDING_LEASE_SECONDS": 15,
+    "SMTP_TIMEOUT_SECONDS": 3,
+}
+MIN_OUTAGE_SECONDS = 10
+RECOVERY_TIMEOUT = 120
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request, backend):
+    """Enforce the postgres_only marker: the worker shares the tests' PostgreSQL database."""
+    if backend != "postgresql" and request.node.get_closest_marker("postgres_only"):
+        pytest.skip("the worker tests run against the shared PostgreSQL database")
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limits_in_the_way(config_override):
+    config_override(SUBMIT_LIMIT_PER_IP="100000/hour", SUBMIT_LIMIT_PER_CONTACT="100000/hour")
+
+
+def submit_guide(forms: FormClient, n: int) -> None:
+    answers = {**GUIDE, "email": f"visitor{n}@example.com", "phone": ""}
+    assert forms.submit("/guide", answers).status_code == 303
+
+
+def guide_rows(app) -> list[tuple[int, OutboxStatus]]:
+    """(id, status) of every guide email row, fresh from the database."""
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(OutboxMessage.id, OutboxMessage.status)
+            .where(OutboxMessage.kind == OutboxKind.guide_email)
+            .order_by(OutboxMessage.id)
+        ).all()
+        db.session.remove()
+    return [tuple(row) for row in rows]
+
+
+def all_sent(app) -> bool:
+    return all(status == OutboxStatus.sent for _, status in guide_rows(app))
+
+
+def assert_each_sent_at_least_once(app, sink, max_duplicates: int) -> int:
+    """Every guide row is sent and received under its own Message-ID; return the duplicates."""
+    rows = guide_rows(app)
+    assert {status for _, status in rows} == {OutboxStatus.sent}
+    expected = {f"<outbox-{row_id}.guide_email@example.org>" for row_id, _ in rows}
+    received = sink.received()
+    counts = Counter(message["Message-ID"] for message in received)
+    assert set(counts) == expected
+    duplicates = sum(counts.values()) - len(counts)
+    assert duplicates <= max_duplicates, counts.most_common(max_duplicates + 1)
+    # A copy is the same email, not another one that happens to share the Message-ID.
+    for message_id in (message_id for message_id, count in counts.items() if count > 1):
+        copies = {(m["To"], m["Subject"]) for m in received if m["Message-ID"] == message_id}
+        assert len(copies) == 1, copies
+    return duplicates
+
+
+def test_killing_the_worker_mid_send_three_times_loses_no_email(app, forms, smtp_sink, tmp_path):
+    total, kills_at = 200, (40, 90, 140)
+    for n in range(total):
+        submit_guide(forms, n)
+
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    received_at_kill = []
+    with worker_for(
+        database_url,
+        tmp_path,
+        smtp_url=app.config["SMTP_URL"],
+        concurrency=CONCURRENCY,
+        **LEASES,
+    ) as worker:
+        for threshold in kills_at:
+            wait_until(lambda t=threshold: len(smtp_sink.received()) >= t, 60, interval=0.02)
+            worker.kill9()
+            received_at_kill.append(len(smtp_sink.received()))
+            worker.restart()
+        # Rows claimed by the killed workers come back through the leases, by themselves.
+        wait_until(lambda: all_sent(app), RECOVERY_TIMEOUT, interval=0.5)
+
+    assert worker.starts == len(kills_at) + 1
+    assert all(count < total for count in received_at_kill), received_at_kill
+    # At most one copy per send in flight at each kill.
+    assert_each_sent_at_least_once(app, smtp_sink, max_duplicates=len(kills_at) * CONCURRENCY)
+
+
+class RedisServer:
+    """A redis-server of the test's own that keeps nothing on disk: a restart starts empty."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [
+            shutil.which("redis-server") or "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(self.workdir),
+            "--logfile",
+            str(self.workdir / "redis.log"),
+        ]
+        self.process = subprocess.Popen(command, stdin=subprocess.DEVNULL, start_new_session=True)
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
+
+        def answers() -> bool:
+            assert self.process.poll() is None, "redis-server exited"
+            try:
+                return client.ping()
+            except redis.ConnectionError:
+                return False
+
+        wait_until(answers, 10)
+
+    def crash(self) -> None:
+        """SIGKILL by pid: whatever was queued in it is gone."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+def test_submits_while_the_broker_is_down_are_all_sent_after_it_returns_empty(
+    app, forms, smtp_sink, tmp_path
+):
+    total, backlog, return_at = 500, 100, 400
+    # A backlog first (as after a deploy), so that the crash takes queued tasks with it.
+    for n in range(backlog):
+        submit_guide(forms, n)
+    broker = RedisServer(tmp_path)
+    broker.start()
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    try:
+        with worker_for(
+            database_url,
+            tmp_path,
+            smtp_url=app.config["SMTP_URL"],
+            broker_url=broker.url,
+            concurrency=CONCURRENCY,
+            **LEASES,
+        ):
+            wait_until(smtp_sink.received, 15, interval=0.01)
+            broker.crash()
+            down_since = time.monotonic()
+            lost_with_the_broker = sum(
+                status == OutboxStatus.dispatched for _, status in guide_rows(app)
+            )
+            for n in range(backlog, total):
+                if n == return_at:
+                    # Down for many relay cycles, however fast the submits are.
+                    time.sleep(max(0.0, MIN_OUTAGE_SECONDS - (time.monotonic() - down_since)))
+                    broker.start()
+                submit_guide(forms, n)
+            with app.app_context():
+                stored = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
+                db.session.remove()
+            assert stored == total
+
+            # Rows whose tasks went down with the broker come back through the dispatch lease;
+            # a send in flight when the connection dropped is cancelled by the worker
+            # (worker_cancel_long_running_tasks_on_connection_loss) and comes back through
+            # the sending lease. Beat's return_stuck checks both every 30 s.
+            wait_until(lambda: all_sent(app), RECOVERY_TIMEOUT, interval=0.5)
+    finally:
+        broker.crash()
+
+    assert lost_with_the_broker >= 10
+    assert_each_sent_at_least_once(app, smtp_sink, max_duplicates=CONCURRENCY)
