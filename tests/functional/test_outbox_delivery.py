@@ -344,8 +344,9 @@ def test_a_poison_row_dies_without_holding_up_the_rest_of_its_batch(
 
     results = {}
     for attempt in range(2):
-        batch = outbox.claim_due(now + timedelta(hours=attempt + 1), 500)
-        results.update({m: delivery.deliver_outbox_message(m, now) for m in batch})
+        at = now + timedelta(hours=attempt + 1)  # past any backoff of the first attempt
+        batch = outbox.claim_due(at, 500)
+        results.update({m: delivery.deliver_outbox_message(m, at) for m in batch})
 
     poison = row(OutboxKind.callback_confirmation)
     assert results[poison.id] == "dead"
@@ -521,9 +522,20 @@ def test_the_window_opens_at_eight_and_closes_at_eight_in_the_evening(forms, app
     submit_guide(forms)
     due = row(OutboxKind.guide_check_in).due_at
 
-    assert deliver(OutboxKind.guide_check_in, next_local(due, 7, 59)) == "postponed"
-    assert deliver(OutboxKind.guide_check_in, next_local(due, 20)) == "postponed"
-    assert deliver(OutboxKind.guide_check_in, next_local(due, 19, 59)) == "sent"
+    def deliver_when_due_at(moment: datetime) -> str:
+        # As if the row had come due at exactly this moment and the relay handed it out.
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.kind == OutboxKind.guide_check_in)
+            .values(due_at=moment)
+        )
+        db.session.commit()
+        return deliver(OutboxKind.guide_check_in, moment)
+
+    assert deliver_when_due_at(next_local(due, 7, 59)) == "postponed"
+    assert row(OutboxKind.guide_check_in).due_at == next_local(due, 8)
+    assert deliver_when_due_at(next_local(due, 20)) == "postponed"
+    assert deliver_when_due_at(next_local(due, 19, 59)) == "sent"
 
 
 def test_a_transactional_email_goes_at_any_hour(forms, app_ctx, smtp_sink):
@@ -590,3 +602,18 @@ def test_an_unsubscribed_address_gets_transactional_email_but_no_nurture(forms, 
 
     assert row(OutboxKind.specialist_offer).last_error == "unsubscribed"
     assert [m["Subject"] for m in smtp_sink.received()] == ["Your free mesothelioma guide"]
+
+
+def test_a_stale_duplicate_task_does_not_retry_before_the_backoff_is_over(
+    forms, app_ctx, smtp_sink
+):
+    now = submit_guide(forms)
+    smtp_sink.refuse = True
+    assert deliver(OutboxKind.guide_email, now) == "retry"
+    smtp_sink.refuse = False
+    backoff_ends = row(OutboxKind.guide_email).due_at
+
+    assert deliver(OutboxKind.guide_email, now + timedelta(seconds=1)) == "skipped"
+    assert row(OutboxKind.guide_email).attempts == 1
+    assert deliver(OutboxKind.guide_email, backoff_ends) == "sent"
+    assert len(smtp_sink.received()) == 1
