@@ -33,6 +33,15 @@ def _fresh_postgres_url() -> str:
     return normalise_database_url(f"{base}/{PG_TEST_DB}")
 
 
+def pytest_collection_modifyitems(items):
+    """Run tests marked postgres_only on the PostgreSQL backend only."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_sqlite = callspec is not None and callspec.params.get("backend") == "sqlite"
+        if on_sqlite and item.get_closest_marker("postgres_only"):
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL only (postgres_only)"))
+
+
 @pytest.fixture(scope="session", params=["postgresql", "sqlite"])
 def backend(request) -> str:
     return request.param

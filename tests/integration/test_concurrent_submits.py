@@ -23,13 +23,6 @@ CONFIRMATIONS = (
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only(request, backend):
-    """Enforce the postgres_only marker: SQLite runs one writer at a time, so there is no race."""
-    if backend != "postgresql" and request.node.get_closest_marker("postgres_only"):
-        pytest.skip("concurrency is only meaningful on PostgreSQL")
-
-
-@pytest.fixture(autouse=True)
 def _no_rate_limits_in_the_way(config_override):
     config_override(SUBMIT_LIMIT_PER_IP="100000/hour", SUBMIT_LIMIT_PER_CONTACT="100000/hour")
 

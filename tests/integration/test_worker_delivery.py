@@ -26,13 +26,6 @@ GUIDE_MESSAGE_ID = re.compile(r"<outbox-(\d+)\.guide_email@[^>]+>")
 
 
 @pytest.fixture(autouse=True)
-def _postgres_only(request, backend):
-    """Enforce the postgres_only marker: the worker shares the tests' PostgreSQL database."""
-    if backend != "postgresql" and request.node.get_closest_marker("postgres_only"):
-        pytest.skip("the worker tests run against the shared PostgreSQL database")
-
-
-@pytest.fixture(autouse=True)
 def _no_rate_limits_in_the_way(config_override):
     config_override(SUBMIT_LIMIT_PER_IP="100000/hour", SUBMIT_LIMIT_PER_CONTACT="100000/hour")
 
