@@ -168,12 +168,17 @@ def _promise_inputs(kind: FormKind, lead=None) -> dict:
     return {}
 
 
+_FORM_ENDPOINTS = {
+    "public.guide": FormKind.guide,
+    "public.callback": FormKind.callback,
+    "public.specialist_match": FormKind.specialist_match,
+}
+
+
 def _form_kind_of_request() -> FormKind | None:
     if request.endpoint == "public.embed":
         return FormKind.from_value((request.view_args or {}).get("slug"))
-    names = {"public.guide": FormKind.guide, "public.callback": FormKind.callback}
-    names["public.specialist_match"] = FormKind.specialist_match
-    return names.get(request.endpoint)
+    return _FORM_ENDPOINTS.get(request.endpoint)
 
 
 def _raw_fields() -> dict:
