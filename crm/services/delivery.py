@@ -28,7 +28,7 @@ def deliver_outbox_message(message_id: int, now: datetime | None = None) -> str:
         return "cancelled"
     send_at = sequences.next_send_time(message, contact, now)
     if send_at > now:
-        outbox.postpone(message_id, send_at, now)
+        outbox.postpone(message_id, send_at)
         return "postponed"
     try:
         email = email_content.compose(message)

@@ -140,7 +140,7 @@ def mark_failed(claim: ClaimedMessage, error: str, now: datetime) -> OutboxStatu
     return message.status
 
 
-def postpone(message_id: int, until: datetime, now: datetime) -> None:
+def postpone(message_id: int, until: datetime) -> None:
     """Give back a claim without using up an attempt (outside the contact's send window)."""
     message = db.session.get(OutboxMessage, message_id)
     message.status = OutboxStatus.pending
