@@ -82,8 +82,17 @@ def _clean_state(request):
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
+                # TRUNCATE skips row triggers; on SQLite the append-only triggers (consent
+                # records refuse DELETE) step aside for the clean-up and come back after it.
+                triggers = conn.execute(
+                    sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+                ).all()
+                for name, _ in triggers:
+                    conn.execute(sa.text(f"DROP TRIGGER {name}"))
                 for table in tables:
                     conn.execute(sa.text(f"DELETE FROM {table}"))
+                for _, sql in triggers:
+                    conn.execute(sa.text(sql))
     reset_rate_limits()
 
 

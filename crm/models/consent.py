@@ -32,5 +32,6 @@ class ConsentRecord(Base):
 
 
 @event.listens_for(ConsentRecord, "before_update")
-def _refuse_consent_update(mapper, connection, target):
+@event.listens_for(ConsentRecord, "before_delete")
+def _refuse_consent_change(mapper, connection, target):
     raise ValueError("consent records are immutable; record a new one instead")

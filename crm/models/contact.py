@@ -26,7 +26,9 @@ class Contact(AttributionMixin, Base):
     last_name: Mapped[str] = mapped_column(sa.String(80))
     # Lower-cased, so that dedupe is a plain unique lookup.
     email: Mapped[str | None] = mapped_column(sa.String(254), unique=True)
-    phone_e164: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    # Not unique: families share phones (patient and caregiver). The same phone with another
+    # name is another person, linked as a possible duplicate for staff to resolve.
+    phone_e164: Mapped[str | None] = mapped_column(sa.String(20), index=True)
     zip_code: Mapped[str | None] = mapped_column(sa.String(10))
     state: Mapped[str | None] = mapped_column(sa.String(2))
     time_zone: Mapped[str | None] = mapped_column(sa.String(64))
@@ -42,7 +44,8 @@ class Contact(AttributionMixin, Base):
     close_outcome: Mapped[CloseOutcome | None] = mapped_column(
         enum_type(CloseOutcome, "close_outcome")
     )
-    # Set when one submission matched two different contacts (by email and by phone).
+    # Set when a submission matched another contact too: by phone with another name, or by
+    # email and by phone to two different contacts. Staff merge them or keep them apart.
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL")
     )

@@ -30,6 +30,13 @@ class Submission(AttributionMixin, Base):
     )
     # The signed form nonce or "api:<Idempotency-Key>": the same one twice is one submission.
     idempotency_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    # sha256 of the normalised answers: a repeat of one key with other answers is told apart
+    # (a correction on the forms, a 409 on the API).
+    content_digest: Mapped[str | None] = mapped_column(sa.String(64))
+    # The visitor went Back, changed answers and sent the same form again.
+    corrects_submission_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="SET NULL")
+    )
     is_reengagement: Mapped[bool] = mapped_column(default=False)
     # Everything the visitor typed, normalised: nothing is lost when the contact keeps older data.
     fields: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

@@ -108,6 +108,7 @@ def _submit_once(
         form=lead.form,
         contact_id=contact.id,
         idempotency_key=idempotency_key,
+        content_digest=lead.content_digest(),
         is_reengagement=not is_new,
         fields=lead.stored_fields(),
         ip_address=meta.ip_address,

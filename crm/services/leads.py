@@ -1,5 +1,7 @@
 """The validated, normalised shape of one public submit, shared by the forms and the API."""
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,3 +52,13 @@ class LeadInput:
             "veteran_branch": self.veteran_branch.value if self.veteran_branch else None,
             **self.details,
         }
+
+    def content_digest(self) -> str:
+        """A fingerprint of the answers and consents: equal only for an identical repeat."""
+        answers = {
+            "form": self.form.value,
+            "fields": self.stored_fields(),
+            "consents": {channel.value: granted for channel, granted in self.consents.items()},
+        }
+        canonical = json.dumps(answers, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
