@@ -76,24 +76,29 @@ def _clean_state(request):
         return
     app = request.getfixturevalue("app")
     with app.app_context():
-        db.session.remove()
-        tables = [table.name for table in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-            else:
-                # TRUNCATE skips row triggers; on SQLite the append-only triggers (consent
-                # records refuse DELETE) step aside for the clean-up and come back after it.
-                triggers = conn.execute(
-                    sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
-                ).all()
-                for name, _ in triggers:
-                    conn.execute(sa.text(f"DROP TRIGGER {name}"))
-                for table in tables:
-                    conn.execute(sa.text(f"DELETE FROM {table}"))
-                for _, sql in triggers:
-                    conn.execute(sa.text(sql))
+        empty_all_tables()
     reset_rate_limits()
+
+
+def empty_all_tables() -> None:
+    """Delete every row, append-only tables included (only tests may do this)."""
+    db.session.remove()
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            return
+        # TRUNCATE skips row triggers; on SQLite the append-only triggers (consent records
+        # refuse DELETE) step aside for the clean-up and come back after it.
+        triggers = conn.execute(
+            sa.text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        ).all()
+        for name, _ in triggers:
+            conn.execute(sa.text(f"DROP TRIGGER {name}"))
+        for table in tables:
+            conn.execute(sa.text(f"DELETE FROM {table}"))
+        for _, sql in triggers:
+            conn.execute(sa.text(sql))
 
 
 def reset_rate_limits() -> None:

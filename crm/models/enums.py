@@ -114,6 +114,7 @@ class TimelineKind(LabeledEnum):
     callback_due = "callback_due", "Callback scheduled"
     callback_escalated = "callback_escalated", "Callback missed its target"
     guide_to_print = "guide_to_print", "Printed guide requested"
+    corrected = "corrected", "Corrected their answers"
 
 
 class OutboxKind(LabeledEnum):
@@ -135,6 +136,7 @@ class FulfilmentStatus(LabeledEnum):
     to_print = "to_print", "To print"
     printed = "printed", "Printed"
     shipped = "shipped", "Shipped"
+    cancelled = "cancelled", "Cancelled"
 
 
 class OutboxStatus(LabeledEnum):

@@ -12,15 +12,15 @@ from crm.extensions import db
 from crm.models import ConsentRecord, Contact, Submission, SuspectedSpam, TimelineEvent, utcnow
 from crm.models.attribution import ATTRIBUTION_FIELDS
 from crm.models.enums import Diagnosis, FormKind, TimelineKind
-from crm.services import followups
+from crm.services import followups, identity
 from crm.services.consent import disclosure
 from crm.services.leads import LeadInput, RequestMeta
 
 log = logging.getLogger(__name__)
 
 # A concurrent first submit by the same person loses the race on a unique index;
-# retrying then finds the contact the other request created.
-_MAX_ATTEMPTS = 3
+# retrying then finds the contact the other request created. A correction takes one more.
+_MAX_ATTEMPTS = 4
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class CaptureResult:
     contact_id: int
     is_new_contact: bool
     replayed: bool
+    # A replayed key whose stored answers differ from these (the API answers 409).
+    conflicting: bool = False
 
 
 def submit_lead(
@@ -36,22 +38,38 @@ def submit_lead(
     meta: RequestMeta,
     idempotency_key: str | None,
     received_at: datetime | None = None,
+    *,
+    corrections: bool = False,
 ) -> CaptureResult:
     """Store one submit (or find the one this key already stored) and commit.
 
-    `received_at` is for imports and demo data; a live request is stamped now.
+    With `corrections`, the same key sent again with other answers (the visitor went Back,
+    edited and sent the page again) is stored as a correction of the first submission; only
+    an identical repeat is a replay. `received_at` is for imports and demo data.
     """
+    now, key, corrects = received_at or utcnow(), idempotency_key, None
+    digest = lead.content_digest()
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
-            return _submit_once(lead, meta, idempotency_key, received_at or utcnow())
+            return _submit_once(lead, meta, key, now, corrects)
         except IntegrityError:
             db.session.rollback()
-            replay = _replay(idempotency_key)
-            if replay is not None:
-                return replay
-            if attempt == _MAX_ATTEMPTS:
+            stored = _stored_submission(key)
+            if stored is not None and (stored.content_digest == digest or not corrections):
+                return CaptureResult(
+                    stored.public_id,
+                    stored.contact_id,
+                    False,
+                    replayed=True,
+                    conflicting=stored.content_digest != digest,
+                )
+            if stored is not None:
+                # Keyed by the answers too, so a double click on the correction is a replay.
+                corrects = corrects or stored.id
+                key = f"{idempotency_key}:{digest[:24]}"
+            elif attempt == _MAX_ATTEMPTS:
                 raise
-    raise AssertionError("unreachable")
+    raise RuntimeError("no attempt stored the submission")
 
 
 def record_suspected_spam(
@@ -71,31 +89,36 @@ def record_suspected_spam(
     log.info("kept a %s submit apart as suspected spam (%s)", form.value, reason)
 
 
-def _replay(idempotency_key: str | None) -> CaptureResult | None:
+def _stored_submission(idempotency_key: str | None):
     if not idempotency_key:
         return None
-    stored = db.session.execute(
-        sa.select(Submission.public_id, Submission.contact_id).where(
-            Submission.idempotency_key == idempotency_key
-        )
+    return db.session.execute(
+        sa.select(
+            Submission.id, Submission.public_id, Submission.contact_id, Submission.content_digest
+        ).where(Submission.idempotency_key == idempotency_key)
     ).first()
-    if stored is None:
-        return None
-    return CaptureResult(stored.public_id, stored.contact_id, False, replayed=True)
 
 
 def _submit_once(
-    lead: LeadInput, meta: RequestMeta, idempotency_key: str | None, now: datetime
+    lead: LeadInput,
+    meta: RequestMeta,
+    idempotency_key: str | None,
+    now: datetime,
+    corrects: int | None,
 ) -> CaptureResult:
     # No look-up of the idempotency key first: a repeat loses on its unique index at the
     # first flush, and submit_lead answers it with the stored submission.
-    contact, other_match = _match_contact(lead)
+    contact, other_match = identity.match_contact(lead)
     is_new = contact is None
     if contact is None:
         contact = _new_contact(lead, now)
         db.session.add(contact)
     else:
-        _fill_blanks(contact, lead, other_match)
+        _fill_blanks(contact, lead)
+    if other_match is not None and contact.possible_duplicate_of_id == other_match.id:
+        other_match = None  # linked already, by an earlier submit
+    elif other_match is not None and contact.possible_duplicate_of_id is None:
+        contact.possible_duplicate_of_id = other_match.id
     if is_new:
         contact.submission_count = 1
     else:
@@ -109,6 +132,7 @@ def _submit_once(
         contact_id=contact.id,
         idempotency_key=idempotency_key,
         content_digest=lead.content_digest(),
+        corrects_submission_id=corrects,
         is_reengagement=not is_new,
         fields=lead.stored_fields(),
         ip_address=meta.ip_address,
@@ -120,6 +144,8 @@ def _submit_once(
     db.session.add(submission)
     db.session.flush()
     _add_consents(lead, meta, contact, submission, now)
+    if corrects is not None:
+        followups.cancel_superseded(corrects, now)
     followups.plan_followups(submission, contact, lead.consents, now)
     _add_timeline(contact, submission, is_new, other_match, now)
     # Read before the commit: afterwards every attribute would be reloaded from the database.
@@ -135,21 +161,6 @@ def _submit_once(
         is_new,
     )
     return result
-
-
-def _match_contact(lead: LeadInput) -> tuple[Contact | None, Contact | None]:
-    """Return the contact this person already is (email wins) and any other one they match."""
-    keys = []
-    if lead.email:
-        keys.append(Contact.email == lead.email)
-    if lead.phone_e164:
-        keys.append(Contact.phone_e164 == lead.phone_e164)
-    found = db.session.scalars(sa.select(Contact).where(sa.or_(*keys))).all() if keys else []
-    by_email = next((c for c in found if lead.email and c.email == lead.email), None)
-    by_phone = next((c for c in found if lead.phone_e164 and c.phone_e164 == lead.phone_e164), None)
-    match = by_email or by_phone
-    other = by_phone if by_email and by_phone and by_phone.id != by_email.id else None
-    return match, other
 
 
 def _new_contact(lead: LeadInput, now) -> Contact:
@@ -170,17 +181,12 @@ def _new_contact(lead: LeadInput, now) -> Contact:
     )
 
 
-def _fill_blanks(contact: Contact, lead: LeadInput, other_match: Contact | None) -> None:
+def _fill_blanks(contact: Contact, lead: LeadInput) -> None:
     """Complete what we knew of a returning contact without overwriting it.
 
-    The submission keeps everything that was sent, so nothing is lost by not overwriting.
+    Email and phone are never changed by a submit: an address or number typed on a public
+    form proves nothing about who owns it. The submission keeps everything that was sent.
     """
-    if other_match is not None:
-        contact.possible_duplicate_of_id = other_match.id
-    elif lead.email and not contact.email:
-        contact.email = lead.email
-    elif lead.phone_e164 and not contact.phone_e164:
-        contact.phone_e164 = lead.phone_e164
     if lead.zip_code and not contact.zip_code:
         contact.zip_code, contact.state = lead.zip_code, lead.state
     # A ZIP-derived zone for the contact's own ZIP beats whatever we guessed before.
@@ -217,18 +223,23 @@ def _add_consents(lead, meta: RequestMeta, contact, submission, now) -> None:
 
 
 def _add_timeline(contact, submission, is_new: bool, other_match, now) -> None:
+    detail = {"form": submission.form.value}
+    if submission.corrects_submission_id is not None:
+        detail["corrects_submission_id"] = submission.corrects_submission_id
     kind = TimelineKind.created if is_new else TimelineKind.reengaged
-    events = [
-        TimelineEvent(contact_id=contact.id, kind=kind, detail={"form": submission.form.value})
-    ]
+    if submission.corrects_submission_id is not None and not is_new:
+        kind = TimelineKind.corrected
+    events = [TimelineEvent(contact_id=contact.id, kind=kind, detail=detail)]
     if other_match is not None:
-        events.append(
+        # On both records, so staff see the possible duplicate from either side.
+        events += [
             TimelineEvent(
-                contact_id=contact.id,
+                contact_id=this.id,
                 kind=TimelineKind.possible_duplicate,
-                detail={"other_contact_id": other_match.id},
+                detail={"other_contact_id": other.id},
             )
-        )
+            for this, other in ((contact, other_match), (other_match, contact))
+        ]
     for event in events:
         event.submission_id = submission.id
         event.created_at = now

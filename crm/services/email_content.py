@@ -73,9 +73,10 @@ def recipient(message: OutboxMessage) -> tuple[str | None, str]:
     if message.kind == OutboxKind.callback_escalation:
         user = db.session.get(User, message.payload.get("user_id"))
         return (user.email, user.name) if user is not None and user.active else (None, "")
-    contact, submission = message.contact, message.submission
-    address = (submission.fields.get("email") if submission else None) or contact.email
-    return address, contact.full_name
+    # What this submission sent, never the contact record it matched (DESIGN.md rule 7).
+    fields = message.submission.fields if message.submission is not None else {}
+    name = " ".join(filter(None, (fields.get("first_name"), fields.get("last_name"))))
+    return fields.get("email"), name
 
 
 def compose(message: OutboxMessage) -> OutgoingEmail:
@@ -126,8 +127,8 @@ def _context(message: OutboxMessage) -> dict:
             "contact_id": message.contact_id,
             "queue_url": public_url("public.home"),
         }
-    contact, submission = message.contact, message.submission
-    context["first_name"] = contact.first_name
+    submission = message.submission
+    context["first_name"] = submission.fields.get("first_name")
     if message.kind in (OutboxKind.guide_email, OutboxKind.guide_check_in):
         context["guide_url"] = public_url(
             "email_links.download_guide", token=guide_token(submission.public_id)
@@ -139,7 +140,7 @@ def _context(message: OutboxMessage) -> dict:
         best_time = BestTime.from_value(submission.fields.get("best_time")) or BestTime.asap
         # The promise made on the thank-you page, not one recomputed at send time.
         context["promise"] = describe_callback_promise(
-            best_time, contact.time_zone, submission.created_at
+            best_time, submission.fields.get("time_zone"), submission.created_at
         )
     if message.kind == OutboxKind.specialist_offer:
         context["specialist_url"] = public_url("public.specialist_match")

@@ -6,10 +6,20 @@ act on them later.
 
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from crm.extensions import db
 from crm.models import Contact, OutboxMessage, Submission, TimelineEvent
 from crm.models.call_task import CallTask
-from crm.models.enums import BestTime, ConsentChannel, FormKind, TimelineKind
+from crm.models.enums import (
+    BestTime,
+    CallTaskStatus,
+    ConsentChannel,
+    FormKind,
+    FulfilmentStatus,
+    OutboxStatus,
+    TimelineKind,
+)
 from crm.models.fulfilment import GuideFulfilment
 from crm.services import sequences
 from crm.services.callback_times import callback_due_at
@@ -52,8 +62,48 @@ def plan_followups(
     return messages
 
 
+def cancel_superseded(submission_id: int, now: datetime) -> None:
+    """Withdraw what a corrected submission had planned and not yet started."""
+    cancelled = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.submission_id == submission_id,
+            OutboxMessage.status == OutboxStatus.pending,
+        )
+        .values(status=OutboxStatus.cancelled, last_error="corrected")
+        .returning(OutboxMessage.id, OutboxMessage.contact_id, OutboxMessage.kind)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.add_all(
+        TimelineEvent(
+            contact_id=row.contact_id,
+            kind=TimelineKind.email_cancelled,
+            submission_id=submission_id,
+            outbox_id=row.id,
+            detail={"email": row.kind.value, "reason": "corrected"},
+            created_at=now,
+        )
+        for row in cancelled
+    )
+    # A call nobody has tried yet and a guide nobody has printed follow the correction instead.
+    for model, status, values in (
+        (CallTask, CallTaskStatus.open, {"status": CallTaskStatus.cancelled}),
+        (GuideFulfilment, FulfilmentStatus.to_print, {"status": FulfilmentStatus.cancelled}),
+    ):
+        condition = [model.submission_id == submission_id, model.status == status]
+        if model is CallTask:
+            condition.append(CallTask.attempts == 0)
+        db.session.execute(
+            sa.update(model)
+            .where(*condition)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def _emails(submission, contact, consents: dict, now: datetime) -> list[OutboxMessage]:
-    if not (submission.fields.get("email") or contact.email):
+    # Only the address this submission gave: never one the contact record had from before.
+    if not submission.fields.get("email"):
         return []
     email_consent = bool(consents.get(ConsentChannel.email))
     return [
@@ -76,7 +126,7 @@ def _call_task(submission: Submission, contact: Contact, now: datetime) -> CallT
         contact_id=contact.id,
         submission_id=submission.id,
         best_time=best_time,
-        due_at=callback_due_at(best_time, contact.time_zone, now),
+        due_at=callback_due_at(best_time, _time_zone(submission, contact), now),
         created_at=now,
     )
 
@@ -88,3 +138,8 @@ def _fulfilment(submission: Submission, contact: Contact, now: datetime) -> Guid
         mailing_address=submission.fields["mailing_address"],
         created_at=now,
     )
+
+
+def _time_zone(submission: Submission, contact: Contact) -> str | None:
+    """The zone the visitor's own answers gave (the promise on their page used it)."""
+    return submission.fields.get("time_zone") or contact.time_zone

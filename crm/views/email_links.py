@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template
 
 from crm.extensions import db
-from crm.models import Contact, Submission
+from crm.models import Submission
 from crm.services import suppressions
 from crm.services.email_content import read_guide_token, unsubscribe_address
 from crm.services.guide_pdf import render_guide_pdf
@@ -36,14 +36,13 @@ def download_guide(token: str):
     public_id = read_guide_token(token)
     if public_id is None:
         return render_template("email_links/link_expired.html"), 410
-    first_name = db.session.scalar(
-        sa.select(Contact.first_name)
-        .join(Submission, Submission.contact_id == Contact.id)
-        .where(Submission.public_id == public_id)
+    # Personalised from the submission the link was made for, never from its contact record.
+    fields = db.session.scalar(
+        sa.select(Submission.fields).where(Submission.public_id == public_id)
     )
-    if first_name is None:
+    if fields is None:
         abort(404)
-    response = Response(render_guide_pdf(first_name), mimetype="application/pdf")
+    response = Response(render_guide_pdf(fields.get("first_name")), mimetype="application/pdf")
     response.headers["Content-Disposition"] = 'inline; filename="mesothelioma-guide.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

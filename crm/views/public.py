@@ -121,7 +121,8 @@ def lead_form_page(kind: FormKind, embedded: bool = False):
         notice = SESSION_EXPIRED if form.errors.get("csrf_token") else None
         return _render_form(template, form, kind, embedded, notice=notice, status=422)
     lead = form.to_lead()
-    capture.submit_lead(lead, meta, idempotency_key="form:" + token.nonce)
+    # Back, edit, send again: the same page with other answers is a correction, kept.
+    capture.submit_lead(lead, meta, idempotency_key="form:" + token.nonce, corrections=True)
     return redirect(_thanks_url(kind, _promise_inputs(kind, lead), embedded), code=303)
 
 

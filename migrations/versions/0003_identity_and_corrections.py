@@ -33,6 +33,25 @@ _CONSENT_TRIGGERS = {
 }
 
 
+_TIMELINE_KINDS = ['created', 'reengaged', 'possible_duplicate', 'email_queued', 'email_sent',
+                   'email_failed', 'email_dead', 'email_cancelled', 'unsubscribed', 'callback_due',
+                   'callback_escalated', 'guide_to_print']
+_FULFILMENT_STATUSES = ['to_print', 'printed', 'shipped']
+# Enum columns whose CHECK constraint gains values here: (table, column) -> (before, after).
+_ENUM_CHECKS = {
+    ('timeline_events', 'kind'): (_TIMELINE_KINDS, _TIMELINE_KINDS + ['corrected']),
+    ('guide_fulfilments', 'status'): (_FULFILMENT_STATUSES, _FULFILMENT_STATUSES + ['cancelled']),
+}
+
+
+def _replace_enum_checks(which):
+    for (table, column), values in _ENUM_CHECKS.items():
+        with op.batch_alter_table(table) as batch_op:
+            batch_op.drop_constraint(op.f(f'ck_{table}_{column}'), type_='check')
+            batch_op.create_check_constraint(
+                op.f(f'ck_{table}_{column}'), sa.column(column).in_(values[which]))
+
+
 def upgrade():
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('uq_contacts_phone_e164'), type_='unique')
@@ -45,6 +64,7 @@ def upgrade():
             batch_op.f('fk_submissions_corrects_submission_id_submissions'), 'submissions',
             ['corrects_submission_id'], ['id'], ondelete='SET NULL')
 
+    _replace_enum_checks(1)
     for statement in _CONSENT_TRIGGERS.get(op.get_bind().dialect.name, ([], []))[0]:
         op.execute(statement)
 
@@ -52,6 +72,7 @@ def upgrade():
 def downgrade():
     for statement in _CONSENT_TRIGGERS.get(op.get_bind().dialect.name, ([], []))[1]:
         op.execute(statement)
+    _replace_enum_checks(0)
 
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_constraint(

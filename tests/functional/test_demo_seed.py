@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
@@ -16,19 +17,11 @@ from crm.models import (
     utcnow,
 )
 from crm.models.enums import CallTaskStatus, FormKind, OutboxStatus, Role, TimelineKind
+from crm.services import demo
 from crm.services.demo import seed_demo_data
+from tests.conftest import empty_all_tables
 
 RESERVED_DOMAINS = ("@example.com", "@example.org", "@example.net")
-
-
-def forget_contacts(where) -> None:
-    """Delete contacts and their rows (SQLite does not cascade: foreign keys are off there)."""
-    ids = sa.select(Contact.id).where(where)
-    for model in (TimelineEvent, OutboxMessage, ConsentRecord, Submission):
-        db.session.execute(sa.delete(model).where(model.contact_id.in_(ids)))
-    db.session.execute(sa.delete(Contact).where(where))
-    db.session.execute(sa.delete(User))
-    db.session.commit()
 
 
 def count(model) -> int:
@@ -133,9 +126,20 @@ def test_running_the_seed_twice_changes_nothing(app_ctx):
     assert any("admin@example.org" in line for line in lines)
 
 
-def test_a_seed_that_stopped_half_way_is_completed_without_duplicates(app_ctx):
-    seed_demo_data(contacts=40)
-    forget_contacts(Contact.id > 20)
+def test_a_seed_that_stopped_half_way_is_completed_without_duplicates(app_ctx, monkeypatch):
+    real_submit, calls = demo.submit_lead, []
+
+    def submit_then_stop(*args, **kwargs):
+        calls.append(1)
+        if len(calls) > 20:
+            raise KeyboardInterrupt  # the operator pressed Ctrl-C half way
+        return real_submit(*args, **kwargs)
+
+    monkeypatch.setattr(demo, "submit_lead", submit_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        seed_demo_data(contacts=40)
+    monkeypatch.setattr(demo, "submit_lead", real_submit)
+    assert 0 < count(Contact) < 40
 
     seed_demo_data(contacts=40)
 
@@ -157,7 +161,7 @@ def test_every_demo_email_uses_a_reserved_example_domain(app_ctx):
 def test_the_same_seed_gives_the_same_people(app_ctx):
     seed_demo_data(contacts=40, seed=3)
     first = sorted(db.session.scalars(sa.select(Contact.email)).all(), key=str)
-    forget_contacts(sa.true())
+    empty_all_tables()
 
     seed_demo_data(contacts=40, seed=3)
 

@@ -114,6 +114,42 @@ def test_a_contacts_submission_count_counts_every_concurrent_submit(app):
         assert contact.submission_count == count(Submission) == THREADS
 
 
+def test_eight_phone_only_callbacks_at_once_by_one_person_are_one_contact(app):
+    # No email, so no unique index to lose a race on: the lock on the number orders them.
+    visits = []
+    for _ in range(THREADS):
+        forms = FormClient(app.test_client())
+        visits.append((forms, forms.open("/callback")))
+
+    def submit(index: int):
+        forms, page = visits[index]
+        return forms.submit("/callback", CALLBACK, page=page).status_code
+
+    assert all_at_once(submit) == [303] * THREADS
+    with app.app_context():
+        assert count(Contact) == 1
+        assert count(Submission) == THREADS
+
+
+def test_eight_people_sharing_one_phone_at_once_are_eight_linked_contacts(app):
+    visits = []
+    for index in range(THREADS):
+        forms = FormClient(app.test_client())
+        answers = {**CALLBACK, "first_name": f"Relative{'abcdefgh'[index]}"}
+        visits.append((forms, answers, forms.open("/callback")))
+
+    def submit(index: int):
+        forms, answers, page = visits[index]
+        return forms.submit("/callback", answers, page=page).status_code
+
+    assert all_at_once(submit) == [303] * THREADS
+    with app.app_context():
+        contacts = db.session.scalars(sa.select(Contact).order_by(Contact.id)).all()
+        assert len(contacts) == THREADS
+        first = contacts[0]
+        assert all(c.possible_duplicate_of_id == first.id for c in contacts[1:])
+
+
 def test_a_form_page_sent_eight_times_at_once_is_one_submission(app):
     # A visitor double-clicking: one page (one form token), one session cookie, many posts.
     first = app.test_client()
