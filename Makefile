@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-FLASK := $(BIN)/flask --app wsgi
+FLASK := CRM_ENV=development $(BIN)/flask --app wsgi
 
 .PHONY: run test lint format bench services clean
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("CRM_INSTANCE_DIR", BASE_DIR / "instance"))
+# Signs nothing outside a developer's machine: production refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def normalise_database_url(url: str) -> str:
@@ -64,11 +67,16 @@ def celery_settings(broker_url: str) -> dict:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+    # Old keys, still accepted for what they signed (emailed links, sessions) after a rotation.
+    SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS")
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'crm.sqlite3'}")
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Bounds on a sick database, so a visitor gets their form back (503) within seconds.
+    DB_CONNECT_TIMEOUT_SECONDS = int(os.environ.get("DB_CONNECT_TIMEOUT_SECONDS", "3"))
+    DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "5000"))
+    DB_POOL_TIMEOUT_SECONDS = float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "5"))
     REDIS_URL = os.environ.get("REDIS_URL", "")
     SMTP_URL = os.environ.get("SMTP_URL", "")
     MAIL_DIR = os.environ.get("MAIL_DIR", str(INSTANCE_DIR / "mail"))
@@ -91,7 +99,9 @@ class Config:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_HEADERS_ENABLED = False
-    SUBMIT_LIMIT_PER_IP = os.environ.get("SUBMIT_LIMIT_PER_IP", "30/hour")
+    # Generous: hospital and cancer-centre networks put many real visitors behind one address.
+    # Over the limit a submit is still kept, apart, for staff to release.
+    SUBMIT_LIMIT_PER_IP = os.environ.get("SUBMIT_LIMIT_PER_IP", "200/hour")
     SUBMIT_LIMIT_PER_CONTACT = os.environ.get("SUBMIT_LIMIT_PER_CONTACT", "8/hour")
 
     # Bot checks on the signed render timestamp of every public form.
@@ -104,6 +114,8 @@ class Config:
     CORS_ORIGINS = _env_list("CORS_ORIGINS")
     # Sites allowed to frame the /embed/* pages.
     EMBED_ORIGINS = _env_list("EMBED_ORIGINS")
+    # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS") or "0")
 
     # Absolute links in emails (unsubscribe, guide download) start with this.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
@@ -157,10 +169,45 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start without the settings that must never fall back to a default."""
-        missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
-        if missing:
-            raise RuntimeError(f"Production needs {', '.join(missing)} in the environment")
+        """Refuse to start on anything that must never fall back to a default."""
+        problems = production_problems(os.environ)
+        if problems:
+            raise ConfigurationError(
+                "Production refuses to start:\n" + "\n".join(f"  - {line}" for line in problems)
+            )
+
+
+class ConfigurationError(RuntimeError):
+    """A setting production cannot run without; the message has one line per problem."""
+
+
+def production_problems(environ) -> list[str]:
+    """One clear line for each setting production is missing or has unsafe."""
+    problems = []
+    secret = environ.get("SECRET_KEY", "")
+    if not secret:
+        problems.append("SECRET_KEY is not set (use at least 32 random characters).")
+    elif secret == DEVELOPMENT_SECRET_KEY:
+        problems.append("SECRET_KEY is the development value; generate a new one.")
+    elif len(secret) < MIN_SECRET_KEY_LENGTH:
+        problems.append(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters.")
+    for name, what in (
+        ("DATABASE_URL", "the PostgreSQL database"),
+        ("REDIS_URL", "the Celery broker and rate-limit storage"),
+        ("SMTP_URL", "outgoing mail"),
+    ):
+        if not environ.get(name):
+            problems.append(f"{name} is not set ({what}).")
+    public_url = environ.get("PUBLIC_BASE_URL", "")
+    if not public_url.startswith("https://"):
+        problems.append("PUBLIC_BASE_URL must be set to the site's https:// address.")
+    hops = environ.get("TRUSTED_PROXY_HOPS")
+    if hops is None or not hops.strip().isdigit():
+        problems.append(
+            "TRUSTED_PROXY_HOPS must be set explicitly: the number of proxies in front "
+            "(0 when none)."
+        )
+    return problems
 
 
 CONFIGS = {

@@ -11,8 +11,12 @@ from config import CONFIGS, INSTANCE_DIR, ProductionConfig
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
-    """Build the app for 'development', 'testing' or 'production' (CRM_ENV by default)."""
-    config_name = config_name or os.environ.get("CRM_ENV", "development")
+    """Build the app for 'development', 'testing' or 'production' (CRM_ENV by default).
+
+    Production is the default, as it is for Flask's debug mode: forgetting to say where the
+    app runs must never give a server development secrets, a mailbox page or demo data.
+    """
+    config_name = config_name or os.environ.get("CRM_ENV", "production")
     config_cls = CONFIGS[config_name]
     if config_cls is ProductionConfig:
         ProductionConfig.check()
@@ -35,7 +39,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
 
 def register_proxy(app: Flask) -> None:
     """Trust X-Forwarded-* only from as many proxies as the deployment says it has."""
-    hops = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+    hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
@@ -45,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     from crm.models import User
     from crm.services.lookups import warm_up
 
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     with app.app_context():
         enforce_sqlite_foreign_keys(db.engine)
@@ -64,6 +69,28 @@ def register_extensions(app: Flask) -> None:
         return db.session.get(User, int(user_id)) if user_id.isdigit() else None
 
     warm_up()
+
+
+def engine_options(config) -> dict:
+    """Engine settings that keep a dead or slow database from hanging a visitor's request."""
+    options = {
+        "pool_pre_ping": True,
+        "hide_parameters": True,
+        **config.get("SQLALCHEMY_ENGINE_OPTIONS", {}),
+    }
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        options.setdefault("pool_timeout", config["DB_POOL_TIMEOUT_SECONDS"])
+        options.setdefault(
+            "connect_args",
+            {
+                "connect_timeout": config["DB_CONNECT_TIMEOUT_SECONDS"],
+                "options": f"-c statement_timeout={config['DB_STATEMENT_TIMEOUT_MS']}",
+            },
+        )
+    elif config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # How long a write waits for another process's lock before it counts as an outage.
+        options.setdefault("connect_args", {"timeout": config["DB_STATEMENT_TIMEOUT_MS"] / 1000})
+    return options
 
 
 def enforce_sqlite_foreign_keys(engine) -> None:
@@ -111,6 +138,23 @@ def register_error_handlers(app: Flask) -> None:
         template_status = 400 if status == 405 else status
         app.register_error_handler(status, handle(template_status))
 
+    from crm.services.outage import (
+        DATABASE_UNAVAILABLE,
+        RETRY_AFTER_SECONDS,
+        forget_failed_transaction,
+    )
+
+    unavailable = handle(503)
+
+    def database_unavailable(error):
+        # A 503 that says when to come back, never a 500: the pool reconnects by itself.
+        forget_failed_transaction()
+        body, status = unavailable(error)
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    for error_class in DATABASE_UNAVAILABLE:
+        app.register_error_handler(error_class, database_unavailable)
+
 
 def register_template_helpers(app: Flask) -> None:
     from crm.models.enums import ConsentChannel
@@ -120,11 +164,20 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_security_headers(app: Flask) -> None:
+    from flask import g, request
+
     @app.after_request
     def set_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if "Content-Security-Policy" not in response.headers:
+        if "Content-Security-Policy" in response.headers:
+            return response
+        # The embedded forms, and every page a visitor reaches from one (thank-you, errors),
+        # may sit in the marketing site's iframe; nothing else may be framed.
+        if request.path.startswith("/embed/") or g.get("embeddable"):
+            ancestors = " ".join(["'self'", *app.config["EMBED_ORIGINS"]])
+            response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
+        else:
             response.headers["X-Frame-Options"] = "DENY"
             response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
         return response

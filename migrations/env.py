@@ -101,6 +101,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # The app's statement timeout guards visitors' requests; an index build on a
+            # large table may rightly take longer.
+            connection.exec_driver_sql("SET statement_timeout = 0")
+            connection.commit()  # else the migration would run inside this SET's transaction
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

@@ -1,11 +1,11 @@
 """What each outbox email says: subject, both bodies, headers, rendered from templates."""
 
 from flask import current_app, render_template, url_for
-from itsdangerous import URLSafeSerializer, URLSafeTimedSerializer
 
 from crm.extensions import db
 from crm.models import OutboxMessage, User
 from crm.models.enums import BestTime, OutboxKind
+from crm.services import signing
 from crm.services.callback_times import describe_callback_promise
 from crm.services.guide_pdf import render_guide_pdf
 from crm.services.mail import OutgoingEmail
@@ -39,15 +39,13 @@ def public_url(endpoint: str, **values) -> str:
 
 def unsubscribe_token(message_id: int) -> str:
     """A signed link key naming the email it came in (an id, so no address shows in URLs)."""
-    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
-    return serializer.dumps(message_id)
+    return signing.serializer(_UNSUBSCRIBE_SALT).dumps(message_id)
 
 
 def unsubscribe_address(token: str) -> str | None:
     """The address to suppress for a link from one of our emails, or None for a bad link."""
-    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_UNSUBSCRIBE_SALT)
     try:
-        message_id = serializer.loads(token)
+        message_id = signing.serializer(_UNSUBSCRIBE_SALT).loads(token)
     except Exception:  # any tampering or garbage: not a valid link
         return None
     message = db.session.get(OutboxMessage, message_id) if isinstance(message_id, int) else None
@@ -55,14 +53,14 @@ def unsubscribe_address(token: str) -> str | None:
 
 
 def guide_token(submission_public_id: str) -> str:
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_GUIDE_SALT)
-    return serializer.dumps(submission_public_id)
+    return signing.timed_serializer(_GUIDE_SALT).dumps(submission_public_id)
 
 
 def read_guide_token(token: str) -> str | None:
-    serializer = URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_GUIDE_SALT)
     try:
-        public_id = serializer.loads(token, max_age=GUIDE_LINK_DAYS * 24 * 3600)
+        public_id = signing.timed_serializer(_GUIDE_SALT).loads(
+            token, max_age=GUIDE_LINK_DAYS * 24 * 3600
+        )
     except Exception:  # expired, tampered or garbage
         return None
     return public_id if isinstance(public_id, str) else None

@@ -8,8 +8,9 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from crm.services.signing import serializer
 
 _SALT = "public-form-token"
 
@@ -24,7 +25,7 @@ class FormToken:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
+    return serializer(_SALT)
 
 
 def issue_token(nonce: str | None = None, rendered_at: float | None = None) -> str:

@@ -1,15 +1,20 @@
 """The public pages: the three lead forms, their embeddable versions and the thank-you page."""
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_limiter.errors import RateLimitExceeded
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from crm.forms.public import PUBLIC_FORMS, PublicLeadForm
 from crm.models import utcnow
 from crm.models.enums import BestTime, FormKind
-from crm.services import capture
+from crm.services import capture, signing
 from crm.services.callback_times import describe_callback_promise
 from crm.services.form_tokens import issue_token, read_token
+from crm.services.outage import (
+    DATABASE_UNAVAILABLE,
+    RETRY_AFTER_SECONDS,
+    forget_failed_transaction,
+)
 from crm.views.submit_guard import bot_reason, request_meta, submit_limits, token_expired
 
 bp = Blueprint("public", __name__)
@@ -71,6 +76,8 @@ def thanks(token: str):
         kind = FormKind(data["form"])
     except (BadSignature, KeyError, ValueError, TypeError):
         abort(404)
+    # Reached from an embedded form: it shows inside the same iframe.
+    g.embeddable = bool(data.get("embedded"))
     promise = None
     if kind == FormKind.callback:
         best_time = BestTime.from_value(data.get("best_time")) or BestTime.asap
@@ -121,34 +128,39 @@ def lead_form_page(kind: FormKind, embedded: bool = False):
         notice = SESSION_EXPIRED if form.errors.get("csrf_token") else None
         return _render_form(template, form, kind, embedded, notice=notice, status=422)
     lead = form.to_lead()
-    # Back, edit, send again: the same page with other answers is a correction, kept.
-    capture.submit_lead(lead, meta, idempotency_key="form:" + token.nonce, corrections=True)
+    try:
+        # Back, edit, send again: the same page with other answers is a correction, kept.
+        capture.submit_lead(lead, meta, idempotency_key="form:" + token.nonce, corrections=True)
+    except DATABASE_UNAVAILABLE:
+        # Nothing was stored: the visitor keeps every answer and can simply send again.
+        forget_failed_transaction()
+        page, _ = _render_form(template, form, kind, embedded, notice=_unavailable_notice())
+        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return redirect(_thanks_url(kind, _promise_inputs(kind, lead), embedded), code=303)
 
 
-def _render_form(template, form: PublicLeadForm, kind, embedded, notice=None, status=200):
-    response = current_app.make_response(
-        (
-            render_template(
-                template,
-                form=form,
-                kind=kind,
-                embedded=embedded,
-                notice=notice,
-                action=url_for("public.embed", slug=kind.value) if embedded else request.path,
-            ),
-            status,
-        )
+def _unavailable_notice() -> str:
+    return (
+        "We could not save your request just now, and nothing was sent. Your details are "
+        "still here: please press the button again in a minute, or call us at "
+        f"{current_app.config['ORG_PHONE']}."
     )
-    if embedded:
-        ancestors = " ".join(["'self'", *current_app.config["EMBED_ORIGINS"]])
-        response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
-        response.headers.pop("X-Frame-Options", None)
-    return response
+
+
+def _render_form(template, form: PublicLeadForm, kind, embedded, notice=None, status=200):
+    page = render_template(
+        template,
+        form=form,
+        kind=kind,
+        embedded=embedded,
+        notice=notice,
+        action=url_for("public.embed", slug=kind.value) if embedded else request.path,
+    )
+    return page, status
 
 
 def _thanks_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_THANKS_SALT)
+    return signing.timed_serializer(_THANKS_SALT)
 
 
 def _thanks_url(kind: FormKind, promise: dict, embedded: bool) -> str:

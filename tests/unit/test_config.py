@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from config import normalise_database_url
+from config import (
+    DEVELOPMENT_SECRET_KEY,
+    ConfigurationError,
+    normalise_database_url,
+    production_problems,
+)
 from crm import create_app
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -32,47 +37,68 @@ def test_sqlite_urls_are_left_alone(url):
     assert normalise_database_url(url) == url
 
 
+GOOD_PRODUCTION = {
+    "SECRET_KEY": "k" * 24 + "-rotated-2026-11",
+    "DATABASE_URL": "postgres://crm:pw@db.example:5432/crm",
+    "REDIS_URL": "redis://cache.example:6379/0",
+    "SMTP_URL": "smtp://mail.example:587",
+    "PUBLIC_BASE_URL": "https://help.example-advocacy.org",
+    "TRUSTED_PROXY_HOPS": "1",
+}
+
+
+def test_a_complete_production_environment_has_no_problems():
+    assert production_problems(GOOD_PRODUCTION) == []
+
+
+@pytest.mark.parametrize("missing", sorted(GOOD_PRODUCTION))
+def test_production_names_each_missing_setting_on_its_own_line(missing):
+    environ = {k: v for k, v in GOOD_PRODUCTION.items() if k != missing}
+
+    (problem,) = production_problems(environ)
+
+    assert problem.startswith(missing)
+
+
 @pytest.mark.parametrize(
-    ("present", "missing"),
+    ("setting", "value"),
     [
-        ({"DATABASE_URL": "postgresql://crm@db.example/crm"}, "SECRET_KEY"),
-        ({"SECRET_KEY": "a-long-random-secret"}, "DATABASE_URL"),
+        ("SECRET_KEY", DEVELOPMENT_SECRET_KEY),
+        ("SECRET_KEY", "short-but-random-31-characters!"),
+        ("PUBLIC_BASE_URL", "http://help.example-advocacy.org"),
+        ("TRUSTED_PROXY_HOPS", ""),
+        ("TRUSTED_PROXY_HOPS", "two"),
     ],
 )
-def test_production_refuses_to_start_without_a_required_setting(monkeypatch, present, missing):
-    for name in ("SECRET_KEY", "DATABASE_URL"):
+def test_production_refuses_unsafe_values(setting, value):
+    (problem,) = production_problems({**GOOD_PRODUCTION, setting: value})
+
+    assert problem.startswith(setting)
+
+
+def test_no_proxy_is_said_with_zero_hops():
+    assert production_problems({**GOOD_PRODUCTION, "TRUSTED_PROXY_HOPS": "0"}) == []
+
+
+def test_production_refuses_to_start_and_lists_every_problem(monkeypatch):
+    for name in GOOD_PRODUCTION:
         monkeypatch.delenv(name, raising=False)
-    for name, value in present.items():
-        monkeypatch.setenv(name, value)
 
-    with pytest.raises(RuntimeError, match=missing):
+    with pytest.raises(ConfigurationError) as refused:
         create_app("production")
 
-
-def test_production_refuses_to_start_with_neither_setting(monkeypatch):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-
-    with pytest.raises(RuntimeError, match="SECRET_KEY, DATABASE_URL"):
-        create_app("production")
+    lines = str(refused.value).splitlines()
+    assert lines[0] == "Production refuses to start:"
+    assert len(lines) == 1 + len(GOOD_PRODUCTION)
 
 
-def test_production_with_both_settings_builds_and_uses_them():
-    # A fresh interpreter, because settings are read from the environment at import time,
-    # as they are when gunicorn starts the app.
+def run_python(script: str, **environ: str) -> subprocess.CompletedProcess:
+    """A fresh interpreter: settings are read from the environment at import, as under gunicorn."""
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "CRM_ENV")},
-        "SECRET_KEY": "a-long-random-secret",
-        "DATABASE_URL": "postgres://crm:pw@db.example:5432/crm",
+        **{k: v for k, v in os.environ.items() if k not in (*GOOD_PRODUCTION, "CRM_ENV")},
+        **environ,
     }
-    script = (
-        "from crm import create_app\n"
-        "app = create_app('production')\n"
-        "print(app.config['SQLALCHEMY_DATABASE_URI'])\n"
-        "print(app.config['SECRET_KEY'])\n"
-        "print(app.config['SESSION_COOKIE_SECURE'], app.debug, app.testing)\n"
-    )
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", script],
         cwd=PROJECT_DIR,
         env=env,
@@ -82,9 +108,28 @@ def test_production_with_both_settings_builds_and_uses_them():
         check=False,
     )
 
+
+def test_the_app_is_production_unless_told_otherwise():
+    result = run_python("import wsgi")
+
+    assert result.returncode != 0
+    assert "Production refuses to start" in result.stderr
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_with_every_setting_builds_and_uses_them():
+    script = (
+        "from crm import create_app\n"
+        "app = create_app()\n"
+        "print(app.config['CRM_ENV'], app.config['SQLALCHEMY_DATABASE_URI'])\n"
+        "print(app.config['SESSION_COOKIE_SECURE'], app.debug, app.testing)\n"
+        "print(sorted(app.blueprints))\n"
+    )
+    result = run_python(script, **GOOD_PRODUCTION)
+
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "postgresql+psycopg://crm:pw@db.example:5432/crm",
-        "a-long-random-secret",
+        "production postgresql+psycopg://crm:pw@db.example:5432/crm",
         "True False False",
+        "['api', 'email_links', 'public']",
     ]
