@@ -119,7 +119,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(email_links.bp)
-    if app.config["DEV_MAILBOX_ENABLED"]:
+    # Never in production, whatever the settings say: it shows every email the app sent.
+    if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":
         app.register_blueprint(dev.bp)
 
 

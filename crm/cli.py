@@ -91,3 +91,45 @@ def list_callbacks(limit: int) -> None:
         )
     if not rows:
         click.echo("No open callbacks.")
+
+
+spam_cli = click.Group("spam", help="Submits kept apart as suspected spam.")
+crm_cli.add_command(spam_cli)
+
+
+@spam_cli.command("list")
+@click.option("--limit", default=50, show_default=True)
+@with_appcontext
+def list_spam(limit: int) -> None:
+    """List the newest kept submits (ids and reasons only: no personal data on screen)."""
+    import sqlalchemy as sa
+
+    from crm.extensions import db
+    from crm.models import SuspectedSpam
+
+    rows = db.session.scalars(
+        sa.select(SuspectedSpam).order_by(SuspectedSpam.id.desc()).limit(limit)
+    ).all()
+    for row in rows:
+        state = f"released {row.released_at:%Y-%m-%d %H:%M}" if row.released_at else "kept"
+        click.echo(
+            f"{row.id:>6}  {row.form.value:<16} {row.reason:<13} "
+            f"{row.created_at:%Y-%m-%d %H:%M} UTC  {state}"
+        )
+    if not rows:
+        click.echo("No suspected spam.")
+
+
+@spam_cli.command("release")
+@click.argument("spam_id", type=int)
+@with_appcontext
+def release_spam(spam_id: int) -> None:
+    """Turn a kept submit into the lead it should have been (consents, emails, callback)."""
+    from crm.services import spam
+
+    try:
+        released = spam.release(spam_id)
+    except spam.ReleaseRefused as refused:
+        raise click.ClickException(str(refused)) from refused
+    verb = "was already released as" if released.already else "released as"
+    click.echo(f"Suspected spam {spam_id} {verb} submission {released.submission_public_id}")

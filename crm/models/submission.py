@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.models.attribution import AttributionMixin
-from crm.models.base import Base, created_at_column, enum_type
+from crm.models.base import Base, UTCDateTime, created_at_column, enum_type
 from crm.models.enums import FormKind
 
 
@@ -63,3 +63,8 @@ class SuspectedSpam(Base):
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = created_at_column()
+    # Staff found a real person here (a busy hospital network, a fast typist): now a lead.
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    released_submission_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="SET NULL")
+    )

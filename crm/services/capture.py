@@ -80,7 +80,7 @@ def record_suspected_spam(
         SuspectedSpam(
             form=form,
             reason=reason,
-            fields={key: str(value)[:500] for key, value in list(fields.items())[:60]},
+            fields={key: _clip_answer(value) for key, value in list(fields.items())[:60]},
             ip_address=meta.ip_address,
             user_agent=(meta.user_agent or "")[:500] or None,
         )
@@ -248,6 +248,13 @@ def _add_timeline(contact, submission, is_new: bool, other_match, now) -> None:
 
 def _attribution(lead: LeadInput) -> dict[str, str | None]:
     return {name: lead.attribution.get(name) for name in ATTRIBUTION_FIELDS}
+
+
+def _clip_answer(value: Any) -> str | list[str]:
+    # Lists stay lists (ticked boxes), so a released submit is rebuilt as it was sent.
+    if isinstance(value, list):
+        return [str(item)[:500] for item in value[:20]]
+    return str(value)[:500]
 
 
 def _clip(value: str | None, length: int) -> str | None:

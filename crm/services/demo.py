@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 
 from crm.extensions import db
 from crm.models import CallTask, OutboxMessage, Submission, utcnow
@@ -110,6 +111,8 @@ class _Visit:
 
 def seed_demo_data(contacts: int = 300, seed: int = 7) -> list[str]:
     """Create demo staff and `contacts` leads through the capture service, once."""
+    if current_app.config["CRM_ENV"] == "production":
+        raise RuntimeError("Demo data has fixed passwords: never load it in production.")
     if not 0 <= contacts <= MAX_CONTACTS:
         raise ValueError(f"contacts must be between 0 and {MAX_CONTACTS}")
     if all(find_user(email) for _, email, _ in STAFF):

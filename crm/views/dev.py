@@ -1,12 +1,25 @@
 """A development-only mailbox: the .eml files the embedded mail backend wrote."""
 
+import ipaddress
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template
+from flask import Blueprint, Response, abort, current_app, render_template, request
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.before_request
+def loopback_only():
+    """Show mail only to a browser on this machine, even on a developer's open port."""
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        abort(404)
+
 
 _SHOWN = 200
 

@@ -195,4 +195,9 @@ def _form_kind_of_request() -> FormKind | None:
 
 
 def _raw_fields() -> dict:
-    return {key: value for key, value in request.form.items() if key != "csrf_token"}
+    """What was posted, ticked boxes as lists, so that staff can release it as it was sent."""
+    return {
+        key: values if len(values) > 1 else values[0]
+        for key, values in request.form.lists()
+        if key != "csrf_token"
+    }

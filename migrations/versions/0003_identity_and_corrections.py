@@ -1,4 +1,4 @@
-"""identity: phone not unique, corrections, consent records refuse DELETE
+"""identity: phone not unique, corrections, spam release, consent records refuse DELETE
 
 Revision ID: 0003
 Revises: 0002
@@ -64,6 +64,13 @@ def upgrade():
             batch_op.f('fk_submissions_corrects_submission_id_submissions'), 'submissions',
             ['corrects_submission_id'], ['id'], ondelete='SET NULL')
 
+    with op.batch_alter_table('suspected_spam', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('released_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('released_submission_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f('fk_suspected_spam_released_submission_id_submissions'), 'submissions',
+            ['released_submission_id'], ['id'], ondelete='SET NULL')
+
     _replace_enum_checks(1)
     for statement in _CONSENT_TRIGGERS.get(op.get_bind().dialect.name, ([], []))[0]:
         op.execute(statement)
@@ -73,6 +80,12 @@ def downgrade():
     for statement in _CONSENT_TRIGGERS.get(op.get_bind().dialect.name, ([], []))[1]:
         op.execute(statement)
     _replace_enum_checks(0)
+
+    with op.batch_alter_table('suspected_spam', schema=None) as batch_op:
+        batch_op.drop_constraint(
+            batch_op.f('fk_suspected_spam_released_submission_id_submissions'), type_='foreignkey')
+        batch_op.drop_column('released_submission_id')
+        batch_op.drop_column('released_at')
 
     with op.batch_alter_table('submissions', schema=None) as batch_op:
         batch_op.drop_constraint(

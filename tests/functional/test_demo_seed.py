@@ -166,3 +166,12 @@ def test_the_same_seed_gives_the_same_people(app_ctx):
     seed_demo_data(contacts=40, seed=3)
 
     assert sorted(db.session.scalars(sa.select(Contact.email)).all(), key=str) == first
+
+
+def test_demo_data_refuses_a_production_app(app_ctx, config_override):
+    config_override(CRM_ENV="production")
+
+    with pytest.raises(RuntimeError, match="never load it in production"):
+        seed_demo_data(contacts=5)
+
+    assert count(Contact) == count(User) == 0

@@ -17,6 +17,7 @@ from crm.models import EmailSuppression, OutboxMessage, Submission, TimelineEven
 from crm.models.enums import OutboxKind, OutboxStatus, TimelineKind
 from crm.services import delivery, email_content
 from tests.forms import GUIDE, FormClient
+from tests.unit.test_config import GOOD_PRODUCTION
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -223,3 +224,18 @@ def test_the_dev_mailbox_lists_and_shows_the_emails_written_to_files(app, tmp_pa
     assert html.mimetype == "text/html" and "Download your free guide" in html.get_data(True)
     assert "sandbox" in html.headers["Content-Security-Policy"]
     assert missing.status_code == 404
+    from_elsewhere = visitor.get("/dev/mailbox", environ_base={"REMOTE_ADDR": "192.0.2.44"})
+    assert from_elsewhere.status_code == 404
+
+
+def test_the_dev_mailbox_is_never_there_in_production(app, monkeypatch):
+    for name, value in GOOD_PRODUCTION.items():
+        monkeypatch.setenv(name, value)
+    try:
+        production = create_app("production", {"DEV_MAILBOX_ENABLED": True})
+    finally:
+        # create_app() rebinds the module-level limiter and the default Celery app.
+        limiter.init_app(app)
+        app.extensions["celery"].set_default()
+
+    assert "dev" not in production.blueprints
