@@ -135,8 +135,14 @@ class Config:
     # "link": the guide email carries a signed download link that expires; "attachment": the PDF.
     GUIDE_DELIVERY = os.environ.get("GUIDE_DELIVERY", "link")
 
-    # Speed-to-lead: minutes of working time before an unattempted callback is escalated.
+    # Speed-to-lead: minutes of working time before an unattempted callback is escalated, and
+    # the promise the thank-you page and the confirmation email make ("within N minutes").
     RESPONSE_TARGET_MINUTES = int(os.environ.get("RESPONSE_TARGET_MINUTES", "15"))
+    # The three daily windows, named here only. Calls only inside CALLING_HOURS in the contact's
+    # own zone (TCPA allows 8:00-21:00); commercial email only inside EMAIL_SEND_HOURS in the
+    # contact's zone; the response target counts WORKING_HOURS on WORKING_DAYS in ORG_TIME_ZONE.
+    CALLING_HOURS = os.environ.get("CALLING_HOURS", "08:00-21:00")
+    EMAIL_SEND_HOURS = os.environ.get("EMAIL_SEND_HOURS", "08:00-20:00")
     ORG_TIME_ZONE = os.environ.get("ORG_TIME_ZONE", "America/New_York")
     WORKING_HOURS = os.environ.get("WORKING_HOURS", "08:00-20:00")
     WORKING_DAYS = os.environ.get("WORKING_DAYS", "mon,tue,wed,thu,fri")

@@ -1,11 +1,12 @@
 """Which emails each form sends and when, and when a sequence must stop: configured here only."""
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from crm.models import Contact, OutboxMessage
 from crm.models.enums import CloseOutcome, FormKind, OutboxKind, Stage
 from crm.services.callback_times import contact_zone
+from crm.services.windows import email_send_hours
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,6 @@ TRANSACTIONAL = frozenset(
         OutboxKind.callback_escalation,
     }
 )
-SEND_WINDOW = (time(8), time(20))
 _NEVER_EMAIL = {CloseOutcome.do_not_contact, CloseOutcome.deceased}
 _REACHED = {Stage.contacted, Stage.qualified, Stage.referred}
 
@@ -72,8 +72,9 @@ def next_send_time(message: OutboxMessage, contact: Contact, now: datetime) -> d
         return now
     zone = contact_zone(contact.time_zone)
     local = now.astimezone(zone)
-    opens, closes = SEND_WINDOW
-    if opens <= local.time() < closes:
+    window = email_send_hours()
+    opens = window.opens
+    if window.contains(local.time()):
         return now
     day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
     return datetime.combine(day, opens, tzinfo=zone).astimezone(now.tzinfo)

@@ -6,7 +6,8 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from flask import current_app
+
+from crm.services.windows import parse_window, setting
 
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # Bounds the day-by-day walk; a callback months overdue has long been escalated.
@@ -22,6 +23,19 @@ class WorkingTime:
 
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.weekdays and day not in _federal_holidays(day.year)
+
+    def next_open(self, moment: datetime) -> datetime:
+        """`moment` itself if the team is at work then, else the next time it opens."""
+        local = moment.astimezone(self.zone)
+        day = local.date()
+        for _ in range(_MAX_DAYS):
+            if self.is_working_day(day):
+                opens = datetime.combine(day, self.opens, tzinfo=self.zone)
+                closes = datetime.combine(day, self.closes, tzinfo=self.zone)
+                if local < closes:
+                    return max(opens, local).astimezone(moment.tzinfo)
+            day += timedelta(days=1)
+        return moment
 
     def seconds_between(self, start: datetime, end: datetime) -> float:
         """Working seconds in [start, end): inside opening hours, on working days only."""
@@ -49,12 +63,11 @@ def _federal_holidays(year: int) -> holidays.HolidayBase:
 
 def organisation_working_time() -> WorkingTime:
     """The working time configured for the organisation (ORG_TIME_ZONE, WORKING_HOURS, ...)."""
-    config = current_app.config
-    opens, closes = (time.fromisoformat(part) for part in config["WORKING_HOURS"].split("-"))
-    names = [name.strip().lower()[:3] for name in config["WORKING_DAYS"].split(",")]
+    hours = parse_window(setting("WORKING_HOURS"))
+    names = [name.strip().lower()[:3] for name in setting("WORKING_DAYS").split(",")]
     return WorkingTime(
-        zone=ZoneInfo(config["ORG_TIME_ZONE"]),
-        opens=opens,
-        closes=closes,
+        zone=ZoneInfo(setting("ORG_TIME_ZONE")),
+        opens=hours.opens,
+        closes=hours.closes,
         weekdays=frozenset(_DAY_NAMES.index(name) for name in names),
     )

@@ -172,3 +172,65 @@ def test_promise_is_worded_in_the_visitors_zone():
     assert describe_callback_promise(BestTime.morning, "America/New_York", now) == (
         "An advocate will call you tomorrow morning, your time."
     )
+
+
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+
+
+def test_promise_on_a_saturday_waits_for_the_team_on_monday():
+    # Saturday noon: inside the visitor's calling hours, but the team works Monday to Friday.
+    now = at(NEW_YORK, 2026, 1, 24, 12, 0)
+
+    promise = describe_callback_promise(BestTime.asap, "America/New_York", now)
+
+    assert promise == (
+        "Our advocates are away now. An advocate will call you on Monday morning "
+        "after 8am, your time."
+    )
+
+
+def test_promise_after_the_team_has_gone_home_says_tomorrow_even_inside_calling_hours():
+    now = at(NEW_YORK, 2026, 1, 15, 20, 30)
+
+    promise = describe_callback_promise(BestTime.asap, "America/New_York", now)
+
+    assert "tomorrow morning after 8am" in promise
+
+
+def test_promise_waits_for_the_visitors_own_calling_hours_when_the_team_is_already_in():
+    # 06:00 in Los Angeles is 09:00 in New York: the team is in, but it is too early to call.
+    now = at(LOS_ANGELES, 2026, 1, 15, 6, 0)
+
+    promise = describe_callback_promise(BestTime.asap, "America/Los_Angeles", now)
+
+    assert "this morning after 8am, your time" in promise
+
+
+def test_a_slot_on_a_holiday_is_promised_for_the_next_working_day():
+    # Thursday 1 January 2026 is New Year's Day; Friday is a working day.
+    now = at(NEW_YORK, 2026, 1, 1, 9, 0)
+
+    promise = describe_callback_promise(BestTime.afternoon, "America/New_York", now)
+
+    assert promise == "An advocate will call you tomorrow afternoon, your time."
+
+
+def test_the_promised_minutes_are_the_escalation_target(app_ctx, config_override):
+    config_override(RESPONSE_TARGET_MINUTES=30)
+    now = at(NEW_YORK, 2026, 1, 15, 11, 0)
+
+    promise = describe_callback_promise(BestTime.asap, "America/New_York", now)
+
+    assert promise.endswith("usually within 30 minutes.")
+
+
+def test_calling_hours_come_from_config(app_ctx, config_override):
+    config_override(CALLING_HOURS="09:30-20:00")
+    now = at(NEW_YORK, 2026, 1, 15, 7, 0)
+
+    assert callback_due_at(BestTime.asap, "America/New_York", now) == at(
+        NEW_YORK, 2026, 1, 15, 9, 30
+    )
+    assert "this morning after 9:30am" in describe_callback_promise(
+        BestTime.asap, "America/New_York", now
+    )
