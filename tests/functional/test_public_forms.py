@@ -1,5 +1,6 @@
 """The three public forms, submitted as a browser would, CSRF token and all."""
 
+import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
@@ -220,23 +221,32 @@ def test_embedded_form_may_be_framed_by_the_marketing_site_only(forms, client, a
     assert count(Submission) == 1
 
 
-def test_consent_records_cannot_be_changed(forms, app_ctx):
+@pytest.mark.parametrize("change", ["update", "delete"])
+def test_the_orm_refuses_to_change_or_delete_a_consent_record(forms, app_ctx, change):
     forms.submit("/guide", GUIDE)
     record = db.session.scalar(sa.select(ConsentRecord))
-    record.granted = not record.granted
-    try:
+    if change == "update":
+        record.granted = not record.granted
+    else:
+        db.session.delete(record)
+
+    with pytest.raises(ValueError, match="immutable"):
         db.session.flush()
-    except ValueError:
-        db.session.rollback()
-    else:  # pragma: no cover - the ORM guard must fire first
-        raise AssertionError("consent record was updated")
-
-    # And the database refuses too, whoever writes.
-    import pytest
-
-    with pytest.raises(sa.exc.DBAPIError):
-        db.session.execute(sa.text("UPDATE consent_records SET granted = NOT granted"))
     db.session.rollback()
+    assert count(ConsentRecord) == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE consent_records SET granted = NOT granted", "DELETE FROM consent_records"],
+)
+def test_the_database_refuses_to_change_or_delete_a_consent_record(forms, app_ctx, statement):
+    forms.submit("/guide", GUIDE)
+
+    with pytest.raises(sa.exc.DBAPIError, match="immutable"):
+        db.session.execute(sa.text(statement))
+    db.session.rollback()
+    assert count(ConsentRecord) == 2
 
 
 def test_honeypot_gets_the_normal_thank_you_but_is_never_a_lead(forms, app_ctx):

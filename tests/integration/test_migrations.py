@@ -1,6 +1,8 @@
 """The migrations build exactly the schema the models describe, and can be undone and redone."""
 
+import re
 import uuid
+from collections import Counter
 from pathlib import Path
 from pprint import pformat
 
@@ -30,6 +32,89 @@ def test_models_and_migrations_describe_the_same_schema(app_ctx):
         drift = schema_drift(connection)
 
     assert drift == [], "models and migrations disagree; write a migration:\n" + pformat(drift)
+
+
+# Words that differ between how PostgreSQL, SQLite and SQLAlchemy spell the same CHECK.
+_CHECK_NOISE = {"text", "character", "varying", "any", "array", "in", "="}
+# Tables whose rows are evidence: the database itself refuses UPDATE and DELETE on them.
+APPEND_ONLY_TABLES = {"consent_records"}
+
+
+def check_signature(sql: str) -> Counter:
+    """The literals, columns and operators of a CHECK, whatever the dialect's spelling."""
+    tokens = re.findall(r"'[^']*'|[A-Za-z_][A-Za-z0-9_]*|\d+|[<>!=]+", sql)
+    spelled = {"<>": "!="}
+    return Counter(
+        token if token.startswith("'") else spelled.get(token, token.lower())
+        for token in tokens
+        if token.lower() not in _CHECK_NOISE
+    )
+
+
+def model_checks(dialect) -> dict[tuple[str, str], Counter]:
+    checks = {}
+    for table in db.metadata.sorted_tables:
+        for constraint in table.constraints:
+            if isinstance(constraint, sa.CheckConstraint):
+                sql = constraint.sqltext.compile(
+                    dialect=dialect, compile_kwargs={"literal_binds": True}
+                )
+                unqualified = str(sql).replace(f"{table.name}.", "")
+                checks[(table.name, str(constraint.name))] = check_signature(unqualified)
+    return checks
+
+
+def database_checks(connection) -> dict[tuple[str, str], Counter]:
+    inspector = sa.inspect(connection)
+    return {
+        (table, check["name"]): check_signature(check["sqltext"])
+        for table in table_names(connection)
+        for check in inspector.get_check_constraints(table)
+    }
+
+
+def guarded_events(connection, table: str) -> set[str]:
+    """Which row changes a BEFORE trigger refuses on this table."""
+    if connection.dialect.name == "postgresql":
+        definitions = connection.scalars(
+            sa.text(
+                "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+                "WHERE tgrelid = CAST(:table AS regclass) AND NOT tgisinternal"
+            ),
+            {"table": table},
+        )
+    else:
+        definitions = connection.scalars(
+            sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"),
+            {"table": table},
+        )
+    text = " ".join(definitions).upper()
+    return {
+        event
+        for event in ("UPDATE", "DELETE")
+        if f"BEFORE {event}" in text or f"OR {event}" in text
+    }
+
+
+def test_the_databases_check_constraints_are_the_models(app_ctx):
+    with db.engine.connect() as connection:
+        in_database = database_checks(connection)
+    in_models = model_checks(db.engine.dialect)
+
+    assert in_database.keys() == in_models.keys()
+    differ = {
+        key: (in_models[key], in_database[key])
+        for key in in_models
+        if in_models[key] != in_database[key]
+    }
+    assert differ == {}, pformat(differ)
+
+
+def test_append_only_tables_refuse_update_and_delete_in_the_database(app_ctx):
+    with db.engine.connect() as connection:
+        guarded = {table: guarded_events(connection, table) for table in APPEND_ONLY_TABLES}
+
+    assert guarded == {table: {"UPDATE", "DELETE"} for table in APPEND_ONLY_TABLES}
 
 
 @pytest.fixture
