@@ -26,7 +26,7 @@ run: $(VENV)/.run-deps
 
 ## test: install test dependencies, start PostgreSQL and Redis if needed, run the whole suite
 test: $(VENV)/.test-deps services
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=15
 
 services:
 	@bash scripts/services.sh

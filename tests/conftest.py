@@ -1,6 +1,7 @@
 """Fixtures: the app on real PostgreSQL and on SQLite, a clean database per test, form helpers."""
 
 import os
+import secrets
 from pathlib import Path
 
 import psycopg
@@ -31,6 +32,17 @@ def _fresh_postgres_url() -> str:
         conn.execute(f'CREATE DATABASE "{PG_TEST_DB}"')
     base = PG_ADMIN_URL.rsplit("/", 1)[0]
     return normalise_database_url(f"{base}/{PG_TEST_DB}")
+
+
+def pytest_configure(config):
+    """Random Hypothesis examples on every run, with the seed printed to replay a failure."""
+    if config.getoption("hypothesis_seed", None) is None:
+        config.option.hypothesis_seed = secrets.randbelow(2**32)
+
+
+def pytest_report_header(config):
+    seed = config.getoption("hypothesis_seed", None)
+    return f"hypothesis seed: {seed} (replay with --hypothesis-seed={seed})"
 
 
 def pytest_collection_modifyitems(items):

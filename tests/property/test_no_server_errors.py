@@ -39,6 +39,9 @@ PAGES = {
     "/guide": FormKind.guide,
     "/callback": FormKind.callback,
     "/specialist-match": FormKind.specialist_match,
+    # The embedded forms skip the session CSRF check for their signed token: fuzzed too.
+    "/embed/guide": FormKind.guide,
+    "/embed/callback": FormKind.callback,
     "/embed/specialist-match": FormKind.specialist_match,
 }
 FORM_STATUSES = {200, 303, 413, 422}
