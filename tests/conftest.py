@@ -140,6 +140,29 @@ def forms(client) -> FormClient:
 
 
 @pytest.fixture
+def make_app(app):
+    """Build more apps on the test database (other settings); the shared extensions come back."""
+    made = []
+
+    def make(config_name: str = "testing", **overrides):
+        defaults = {
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "MAIL_DIR": app.config["MAIL_DIR"],
+        }
+        other = create_app(config_name, {**defaults, **overrides})
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.engine.dispose()
+    # create_app() rebinds the module-level limiter and the default Celery app.
+    limiter.init_app(app)
+    app.extensions["celery"].set_default()
+
+
+@pytest.fixture
 def config_override(app):
     """Change app config for one test and put it back afterwards."""
     saved = {}

@@ -228,14 +228,10 @@ def test_the_dev_mailbox_lists_and_shows_the_emails_written_to_files(app, tmp_pa
     assert from_elsewhere.status_code == 404
 
 
-def test_the_dev_mailbox_is_never_there_in_production(app, monkeypatch):
+def test_the_dev_mailbox_is_never_there_in_production(make_app, monkeypatch):
     for name, value in GOOD_PRODUCTION.items():
         monkeypatch.setenv(name, value)
-    try:
-        production = create_app("production", {"DEV_MAILBOX_ENABLED": True})
-    finally:
-        # create_app() rebinds the module-level limiter and the default Celery app.
-        limiter.init_app(app)
-        app.extensions["celery"].set_default()
+
+    production = make_app("production", DEV_MAILBOX_ENABLED=True)
 
     assert "dev" not in production.blueprints

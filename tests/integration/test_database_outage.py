@@ -1,13 +1,11 @@
 """A database that is down or stalled during a submit: the visitor keeps every answer."""
 
-import contextlib
 import sqlite3
 
 import pytest
 import sqlalchemy as sa
 
-from crm import create_app
-from crm.extensions import db, limiter
+from crm.extensions import db
 from crm.models import Submission
 from tests.forms import CALLBACK, FormClient
 from tests.tcp_proxy import TcpProxy
@@ -26,36 +24,18 @@ def proxy(app):
     tcp.stop()
 
 
-@contextlib.contextmanager
-def app_on(app, url: str):
-    """The app as a web process sees it, on the given database URL."""
-    other = create_app(
-        "testing", {"SQLALCHEMY_DATABASE_URI": url, "MAIL_DIR": app.config["MAIL_DIR"], **BOUNDS}
-    )
-    try:
-        yield other
-    finally:
-        with other.app_context():
-            db.engine.dispose()
-        # create_app() rebinds the module-level limiter and the default Celery app.
-        limiter.init_app(app)
-        app.extensions["celery"].set_default()
-
-
 @pytest.fixture
-def proxied_app(app, proxy):
+def proxied_app(app, proxy, make_app):
     """The app on a PostgreSQL connection that goes through the proxy."""
     url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(host="127.0.0.1", port=proxy.port)
-    with app_on(app, url.render_as_string(hide_password=False)) as other:
-        yield other
+    return make_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False), **BOUNDS)
 
 
 @pytest.fixture
-def sqlite_app(app):
+def sqlite_app(app, make_app):
     if sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() != "sqlite":
         pytest.skip("SQLite's own outage: another process holding the write lock")
-    with app_on(app, app.config["SQLALCHEMY_DATABASE_URI"]) as other:
-        yield other
+    return make_app(**BOUNDS)
 
 
 def stored_submissions(app) -> int:
