@@ -35,7 +35,7 @@ def list_keys() -> None:
         click.echo("No API keys. Create one with: flask crm api-key create --name CLIENT")
         return
     click.echo(
-        f"{'id':>4}  {'prefix':<12}  {'name':<24}  {'created':<16}  {'last used':<16}  status"
+        f"{'id':>4}  {'prefix':<12}  {'name':<24}  {'created (UTC)':<16}  {'last used':<16}  status"
     )
     for api_key in keys:
         status = f"revoked {_when(api_key.revoked_at)}" if api_key.revoked_at else "active"
