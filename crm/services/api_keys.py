@@ -96,11 +96,12 @@ def authenticate(header_value: str | None) -> ApiKey | None:
 
 
 def _bearer_token(header_value: str | None) -> str | None:
-    # RFC 6750: the scheme name is case-insensitive; one token follows it.
-    parts = (header_value or "").split()
-    if len(parts) != 2 or parts[0].lower() != "bearer":
+    # RFC 6750: a case-insensitive scheme, spaces, one token. Only space and tab separate
+    # (str.split() would also take Latin-1's NEL and no-break space for whitespace).
+    scheme, _, token = (header_value or "").strip(" \t").partition(" ")
+    if scheme.lower() != "bearer":
         return None
-    return parts[1]
+    return token.strip(" \t")
 
 
 def _note_use(api_key: ApiKey) -> None:
