@@ -111,7 +111,6 @@ class Config:
     WTF_CSRF_TIME_LIMIT = 24 * 3600
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))
     MAX_FORM_MEMORY_SIZE = MAX_CONTENT_LENGTH
-    CORS_ORIGINS = _env_list("CORS_ORIGINS")
     # Sites allowed to frame the /embed/* pages.
     EMBED_ORIGINS = _env_list("EMBED_ORIGINS")
     # Reverse proxies in front of the app whose X-Forwarded-* headers are trusted (0: none).
@@ -166,7 +165,6 @@ class TestingConfig(Config):
     RATELIMIT_KEY_PREFIX = "crm-test"
     FORM_MIN_SECONDS = 0
     MAIL_DIR = str(INSTANCE_DIR / "test-mail")
-    CORS_ORIGINS = ["https://www.example-advocacy.org"]
     EMBED_ORIGINS = ["https://www.example-advocacy.org"]
 
 

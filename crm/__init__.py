@@ -112,7 +112,7 @@ def register_blueprints(app: Flask) -> None:
     # Public forms check their own CSRF token in form.validate(), so that an expired
     # token re-renders the form with the visitor's data instead of a bare 400.
     csrf.exempt(public.bp)
-    # The JSON API is cookie-less and CORS-restricted; CSRF does not apply.
+    # The JSON API is cookie-less and needs an API key (no browser holds one); CSRF does not apply.
     csrf.exempt(api.bp)
     # One-click unsubscribe comes without cookies (RFC 8058); its signed token is the proof.
     csrf.exempt(email_links.bp)

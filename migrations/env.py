@@ -106,10 +106,23 @@ def run_migrations_online():
             # large table may rightly take longer.
             connection.exec_driver_sql("SET statement_timeout = 0")
             connection.commit()  # else the migration would run inside this SET's transaction
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        # SQLite alters a table by rebuilding it (batch mode): with foreign keys enforced,
+        # dropping the old copy would cascade to every row that references it (all the
+        # submissions of a rebuilt contacts table, say). The pragma only applies outside a
+        # transaction, hence the commits.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -13,6 +13,7 @@ from flask_migrate import upgrade
 from config import normalise_database_url
 from crm import create_app
 from crm.extensions import db, limiter
+from crm.services.api_keys import create_api_key
 from tests.forms import FormClient
 from tests.smtp_sink import start_smtp_sink
 
@@ -132,6 +133,23 @@ def app_ctx(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def api_key(app) -> str:
+    """A live API key, created through the service as `flask crm api-key create` does."""
+    with app.app_context():
+        _, key = create_api_key("tests")
+        db.session.remove()
+    return key
+
+
+@pytest.fixture
+def api_client(app, api_key):
+    """A test client that sends a live API key with every request, as a client's server does."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {api_key}"
+    return client
 
 
 @pytest.fixture

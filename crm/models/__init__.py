@@ -1,5 +1,6 @@
 """Every model, imported here so that metadata and migrations see them all."""
 
+from crm.models.api_key import ApiKey
 from crm.models.base import Base, utcnow
 from crm.models.call_task import CallTask
 from crm.models.consent import ConsentRecord
@@ -12,6 +13,7 @@ from crm.models.timeline import TimelineEvent
 from crm.models.user import User
 
 __all__ = [
+    "ApiKey",
     "Base",
     "CallTask",
     "ConsentRecord",

@@ -28,8 +28,9 @@ class Submission(AttributionMixin, Base):
     contact_id: Mapped[int] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
-    # The signed form nonce or "api:<Idempotency-Key>": the same one twice is one submission.
-    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    # The signed form nonce or "api:<api key id>:<Idempotency-Key>" (each client has its own
+    # keys): the same one twice is one submission.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     # sha256 of the normalised answers: a repeat of one key with other answers is told apart
     # (a correction on the forms, a 409 on the API).
     content_digest: Mapped[str | None] = mapped_column(sa.String(64))

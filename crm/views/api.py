@@ -1,13 +1,14 @@
-"""The JSON API the marketing site uses to submit the same three forms."""
+"""The JSON API a client's server (the marketing site's) uses to submit the same three forms."""
 
 import secrets
+from functools import wraps
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, g, request
 from werkzeug.datastructures import MultiDict
 
 from crm.forms.public import PUBLIC_FORMS
 from crm.models.enums import FormKind
-from crm.services import capture
+from crm.services import api_keys, capture
 from crm.views.api_schema import openapi_document
 from crm.views.submit_guard import request_json, request_meta, submit_limits
 
@@ -16,17 +17,23 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 _MAX_IDEMPOTENCY_KEY = 190
 
 
-@bp.after_request
-def allow_listed_origins(response):
-    """CORS for the origins in config only; every other site's browser is refused."""
-    origin = request.headers.get("Origin")
-    if origin and origin in current_app.config["CORS_ORIGINS"]:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Idempotency-Key"
-        response.headers["Access-Control-Max-Age"] = "600"
-    response.headers.add("Vary", "Origin")
-    return response
+def api_key_required(view):
+    """Refuse with 401, before anything else is read or stored, a call without a live key."""
+
+    @wraps(view)
+    def checked(*args, **kwargs):
+        header = request.headers.get("Authorization")
+        api_key = api_keys.authenticate(header)
+        if api_key is None:
+            # RFC 6750: say which scheme is wanted, and that a token sent was not accepted.
+            challenge = 'Bearer realm="api"' + (', error="invalid_token"' if header else "")
+            errors = {"Authorization": ["Send a live API key as Authorization: Bearer KEY."]}
+            body = {"error": "Unauthorized", "errors": errors}
+            return body, 401, {"WWW-Authenticate": challenge}
+        g.api_key_id = api_key.id
+        return view(*args, **kwargs)
+
+    return checked
 
 
 @bp.get("/openapi.json")
@@ -36,9 +43,14 @@ def openapi():
 
 
 @bp.post("/submissions/<slug>")
+@api_key_required
 @submit_limits
 def create_submission(slug: str):
-    """Validate and store one submit; 201 with its id, 422 with per-field errors."""
+    """Validate and store one submit; 201 with its id, 422 with per-field errors.
+
+    A repeated Idempotency-Key answers 200 with the stored id when the body is the same and
+    409 when it is not.
+    """
     kind = FormKind.from_value(slug)
     if kind is None:
         return {"error": "Not Found", "forms": [kind.value for kind in FormKind]}, 404
@@ -58,9 +70,15 @@ def create_submission(slug: str):
         return _received(secrets.token_hex(16), kind), 201
     if not form.validate():
         return _unprocessable(form.errors)
-    result = capture.submit_lead(form.to_lead(), meta, "api:" + key if key else None)
-    status = 200 if result.replayed else 201
-    return _received(result.submission_public_id, kind), status
+    # Scoped per API key: two clients may pick the same Idempotency-Key for different leads.
+    scoped_key = f"api:{g.api_key_id}:{key}" if key else None
+    result = capture.submit_lead(form.to_lead(), meta, scoped_key)
+    if not result.replayed:
+        return _received(result.submission_public_id, kind), 201
+    if result.conflicting:
+        message = "Already used for a submission with other answers; send those with a new key."
+        return {"error": "Conflict", "errors": {"Idempotency-Key": [message]}}, 409
+    return _received(result.submission_public_id, kind), 200
 
 
 def _received(public_id: str, kind: FormKind) -> dict:

@@ -52,7 +52,10 @@ def _operation(kind: FormKind) -> dict:
                     "in": "header",
                     "required": False,
                     "schema": {"type": "string", "maxLength": 190},
-                    "description": "The same key twice stores one submission and answers 200.",
+                    "description": (
+                        "Scoped to the API key. The same key with the same body stores one"
+                        " submission and answers 200; with another body, 409."
+                    ),
                 }
             ],
             "requestBody": {"required": True, "content": {"application/json": {"schema": ref}}},
@@ -62,9 +65,19 @@ def _operation(kind: FormKind) -> dict:
                     "description": "Already stored under this Idempotency-Key",
                     "content": _json("Received"),
                 },
+                "401": {
+                    "description": "No API key, or an unknown or revoked one",
+                    "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+                    "content": _json("Errors"),
+                },
+                "409": {
+                    "description": "This Idempotency-Key was already used with another body",
+                    "content": _json("Errors"),
+                },
                 "422": {"description": "Invalid fields", "content": _json("Errors")},
                 "429": {"description": "Too many submits from this address"},
             },
+            "security": [{"bearer": []}],
         }
     }
 
@@ -101,5 +114,17 @@ def openapi_document() -> dict:
         "info": {"title": "Advocate CRM submissions API", "version": "1"},
         "servers": [{"url": url_for("public.home", _external=True).rstrip("/")}],
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": (
+                        "An API key from `flask crm api-key create --name CLIENT`, sent as"
+                        " `Authorization: Bearer KEY` by the client's server (never a browser)."
+                    ),
+                }
+            },
+        },
     }

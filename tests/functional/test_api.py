@@ -15,9 +15,7 @@ from crm.models import (
 from crm.models.enums import ConsentChannel, FormKind, OutboxKind, TimelineKind
 from tests.forms import GUIDE
 
-ALLOWED_ORIGIN = "https://www.example-advocacy.org"
-
-# Every field of each form filled in, as the marketing site's JavaScript would send it.
+# Every field of each form filled in, as the marketing site's server would send it.
 API_BODIES = {
     "guide": {
         "first_name": "Maria",
@@ -65,8 +63,8 @@ def post(client, slug: str, body, **headers):
     return client.post(f"/api/v1/submissions/{slug}", json=body, headers=headers)
 
 
-def test_a_valid_submit_answers_201_with_an_id_and_stores_one_lead(client, app_ctx):
-    response = post(client, "guide", API_BODIES["guide"])
+def test_a_valid_submit_answers_201_with_an_id_and_stores_one_lead(api_client, app_ctx):
+    response = post(api_client, "guide", API_BODIES["guide"])
 
     assert response.status_code == 201
     answer = response.get_json()
@@ -89,20 +87,20 @@ def test_a_valid_submit_answers_201_with_an_id_and_stores_one_lead(client, app_c
     assert {row.submission_id for row in outbox} == {submission.id}
 
 
-def test_every_form_can_be_submitted_through_the_api(client, app_ctx):
+def test_every_form_can_be_submitted_through_the_api(api_client, app_ctx):
     for slug, body in API_BODIES.items():
-        assert post(client, slug, body).status_code == 201, slug
+        assert post(api_client, slug, body).status_code == 201, slug
 
     forms = {s.form for s in db.session.scalars(sa.select(Submission))}
     assert forms == set(FormKind)
 
 
 def test_invalid_fields_answer_422_with_the_error_under_each_field_and_store_nothing(
-    client, app_ctx
+    api_client, app_ctx
 ):
     body = {**API_BODIES["guide"], "email": "maria.lopez@", "zip": "99999", "phone": "555"}
 
-    response = post(client, "guide", body)
+    response = post(api_client, "guide", body)
 
     assert response.status_code == 422
     errors = response.get_json()["errors"]
@@ -113,12 +111,12 @@ def test_invalid_fields_answer_422_with_the_error_under_each_field_and_store_not
     assert (count(Contact), count(Submission), count(OutboxMessage)) == (0, 0, 0)
 
 
-def test_the_same_idempotency_key_twice_is_one_submission_with_the_same_id(client, app_ctx):
+def test_the_same_idempotency_key_twice_is_one_submission_with_the_same_id(api_client, app_ctx):
     key = {"Idempotency-Key": "site-7f3a9c2e-retry"}
 
-    first = post(client, "callback", API_BODIES["callback"], **key)
+    first = post(api_client, "callback", API_BODIES["callback"], **key)
     planned = count(OutboxMessage)
-    second = post(client, "callback", API_BODIES["callback"], **key)
+    second = post(api_client, "callback", API_BODIES["callback"], **key)
 
     assert (first.status_code, second.status_code) == (201, 200)
     assert first.get_json()["id"] == second.get_json()["id"]
@@ -127,17 +125,19 @@ def test_the_same_idempotency_key_twice_is_one_submission_with_the_same_id(clien
     assert db.session.scalar(sa.select(Contact.submission_count)) == 1
 
 
-def test_different_idempotency_keys_are_different_submissions(client, app_ctx):
-    first = post(client, "callback", API_BODIES["callback"], **{"Idempotency-Key": "one"})
-    second = post(client, "callback", API_BODIES["callback"], **{"Idempotency-Key": "two"})
+def test_different_idempotency_keys_are_different_submissions(api_client, app_ctx):
+    first = post(api_client, "callback", API_BODIES["callback"], **{"Idempotency-Key": "one"})
+    second = post(api_client, "callback", API_BODIES["callback"], **{"Idempotency-Key": "two"})
 
     assert (first.status_code, second.status_code) == (201, 201)
     assert first.get_json()["id"] != second.get_json()["id"]
     assert count(Submission) == 2 and count(Contact) == 1
 
 
-def test_an_unusable_idempotency_key_is_refused_before_anything_is_stored(client, app_ctx):
-    response = post(client, "callback", API_BODIES["callback"], **{"Idempotency-Key": "k" * 191})
+def test_an_unusable_idempotency_key_is_refused_before_anything_is_stored(api_client, app_ctx):
+    response = post(
+        api_client, "callback", API_BODIES["callback"], **{"Idempotency-Key": "k" * 191}
+    )
 
     assert response.status_code == 422
     assert "Idempotency-Key" in response.get_json()["errors"]
@@ -145,12 +145,12 @@ def test_an_unusable_idempotency_key_is_refused_before_anything_is_stored(client
 
 
 def test_a_known_visitor_through_the_api_is_a_reengagement_of_the_same_contact(
-    forms, client, app_ctx
+    forms, api_client, app_ctx
 ):
     assert forms.submit("/guide", GUIDE).status_code == 303
 
     body = {**API_BODIES["callback"], "phone": GUIDE["phone"], "email": GUIDE["email"].upper()}
-    assert post(client, "callback", body).status_code == 201
+    assert post(api_client, "callback", body).status_code == 201
 
     assert count(Contact) == 1
     contact = db.session.scalar(sa.select(Contact))
@@ -165,68 +165,31 @@ def test_a_known_visitor_through_the_api_is_a_reengagement_of_the_same_contact(
     assert TimelineKind.reengaged in kinds
 
 
-def test_an_allowed_origin_gets_cors_headers_on_the_post(client, app_ctx):
-    response = post(client, "callback", API_BODIES["callback"], Origin=ALLOWED_ORIGIN)
-
-    assert response.status_code == 201
-    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
-    assert "Origin" in response.vary  # caches must not serve one site's answer to another
-
-
-def test_an_allowed_origin_gets_cors_headers_on_the_preflight(client):
-    response = client.options(
-        "/api/v1/submissions/callback",
-        headers={
-            "Origin": ALLOWED_ORIGIN,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type, idempotency-key",
-        },
-    )
-
-    assert response.status_code in (200, 204)
-    assert response.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
-    assert "POST" in response.headers["Access-Control-Allow-Methods"]
-    allowed_headers = response.headers["Access-Control-Allow-Headers"].lower()
-    assert "content-type" in allowed_headers and "idempotency-key" in allowed_headers
-
-
-def test_any_other_origin_gets_no_cors_headers(client, app_ctx):
-    for origin in ("https://evil.example", "https://www.example-advocacy.org.evil.example"):
-        preflight = client.options(
-            "/api/v1/submissions/callback",
-            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
-        )
-        response = post(client, "callback", API_BODIES["callback"], Origin=origin)
-
-        assert "Access-Control-Allow-Origin" not in preflight.headers
-        assert "Access-Control-Allow-Origin" not in response.headers
-
-
-def test_an_unknown_form_is_not_found_and_lists_the_real_ones(client, app_ctx):
-    response = post(client, "newsletter", API_BODIES["guide"])
+def test_an_unknown_form_is_not_found_and_lists_the_real_ones(api_client, app_ctx):
+    response = post(api_client, "newsletter", API_BODIES["guide"])
 
     assert response.status_code == 404
     assert response.get_json()["forms"] == ["guide", "callback", "specialist-match"]
     assert count(Submission) == 0
 
 
-def test_a_body_that_is_not_a_json_object_is_unprocessable(client, app_ctx):
+def test_a_body_that_is_not_a_json_object_is_unprocessable(api_client, app_ctx):
     for body in ([API_BODIES["guide"]], "Maria", 42, None, True):
-        response = post(client, "guide", body)
+        response = post(api_client, "guide", body)
 
         assert response.status_code == 422, body
         assert "_body" in response.get_json()["errors"]
-    not_json = client.post(
+    not_json = api_client.post(
         "/api/v1/submissions/guide", data="first_name=Maria", content_type="text/plain"
     )
     assert not_json.status_code == 422
     assert count(Submission) == 0
 
 
-def test_the_honeypot_answers_201_but_keeps_the_submit_as_spam_only(client, app_ctx):
+def test_the_honeypot_answers_201_but_keeps_the_submit_as_spam_only(api_client, app_ctx):
     body = {**API_BODIES["guide"], "website": "http://cheap-pills.example"}
 
-    response = post(client, "guide", body)
+    response = post(api_client, "guide", body)
 
     assert response.status_code == 201
     assert response.get_json()["id"]
@@ -258,16 +221,16 @@ def _schema_for(document: dict, slug: str) -> dict:
 
 @pytest.mark.parametrize("slug", list(API_BODIES))
 def test_openapi_required_fields_are_exactly_the_ones_the_api_refuses_to_go_without(
-    slug, client, app_ctx, config_override
+    slug, api_client, app_ctx, config_override
 ):
     config_override(SUBMIT_LIMIT_PER_IP="100000/hour", SUBMIT_LIMIT_PER_CONTACT="100000/hour")
-    schema = _schema_for(client.get("/api/v1/openapi.json").get_json(), slug)
+    schema = _schema_for(api_client.get("/api/v1/openapi.json").get_json(), slug)
     body = API_BODIES[slug]
     assert set(body) <= set(schema["properties"])
 
     refused_without = set()
     for field in schema["properties"]:
-        response = post(client, slug, {name: v for name, v in body.items() if name != field})
+        response = post(api_client, slug, {name: v for name, v in body.items() if name != field})
         assert response.status_code in (201, 422), (field, response.status_code)
         if response.status_code == 422:
             assert field in response.get_json()["errors"], (field, response.get_json())

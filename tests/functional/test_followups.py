@@ -234,10 +234,10 @@ def plan_of(contact_id: int) -> dict:
     ],
 )
 def test_the_api_and_the_form_set_the_same_followups_in_motion(
-    forms, client, app_ctx, url, slug, answers, other_identity
+    forms, api_client, app_ctx, url, slug, answers, other_identity
 ):
     assert forms.submit(url, answers).status_code == 303
-    response = client.post(
+    response = api_client.post(
         f"/api/v1/submissions/{slug}", json=as_api_body({**answers, **other_identity})
     )
     assert response.status_code == 201

@@ -178,15 +178,14 @@ def test_a_form_page_sent_eight_times_at_once_is_one_submission(app):
 
 
 def test_the_api_called_eight_times_at_once_with_one_idempotency_key_stores_one_submission(
-    app,
+    app, api_key
 ):
     body = {**GUIDE, "interests": ["treatment"], "consent_email": True}
     clients = [app.test_client() for _ in range(THREADS)]
+    headers = {"Idempotency-Key": "site-retry-5d1c", "Authorization": f"Bearer {api_key}"}
 
     def submit(index: int):
-        return clients[index].post(
-            "/api/v1/submissions/guide", json=body, headers={"Idempotency-Key": "site-retry-5d1c"}
-        )
+        return clients[index].post("/api/v1/submissions/guide", json=body, headers=headers)
 
     responses = all_at_once(submit)
 

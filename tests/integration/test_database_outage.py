@@ -83,13 +83,16 @@ def test_a_submit_while_postgres_does_not_answer_gives_the_form_back(app, proxie
     assert stored_submissions(app) == 1
 
 
-def test_the_api_answers_503_with_retry_after_while_postgres_is_down(app, proxied_app, proxy):
+def test_the_api_answers_503_with_retry_after_while_postgres_is_down(
+    app, proxied_app, proxy, api_key
+):
     client = proxied_app.test_client()
     proxy.cut()
 
     response = client.post(
         "/api/v1/submissions/callback",
         json={**CALLBACK, "consent_calls": True},
+        headers={"Authorization": f"Bearer {api_key}"},
     )
 
     assert response.status_code == 503

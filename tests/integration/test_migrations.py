@@ -177,3 +177,39 @@ def test_migrations_downgrade_to_nothing_and_upgrade_again(throwaway_app):
             assert table_names(connection) == expected_tables
             drift = schema_drift(connection)
     assert drift == [], pformat(drift)
+
+
+def test_upgrading_a_database_that_holds_leads_keeps_every_row(throwaway_app):
+    # SQLite alters a table by rebuilding it; with foreign keys on, dropping the old contacts
+    # table used to cascade to every submission and consent record.
+    now = "2026-11-20 10:00:00"
+    rows = [
+        "INSERT INTO contacts (id, first_name, last_name, email, is_veteran, stage,"
+        " submission_count, created_at, updated_at)"
+        f" VALUES (1, 'Maria', 'Lopez', 'maria@example.com', false, 'new', 1, '{now}', '{now}')",
+        "INSERT INTO submissions (id, public_id, form, contact_id, idempotency_key,"
+        " is_reengagement, fields, created_at)"
+        f" VALUES (1, 'p1', 'guide', 1, 'api:retry-1', false, '{{}}', '{now}')",
+        "INSERT INTO consent_records (id, contact_id, submission_id, channel, granted, text,"
+        " text_version, recorded_at, form)"
+        f" VALUES (1, 1, 1, 'email', true, 'I agree', 'v1', '{now}', 'guide')",
+    ]
+    with throwaway_app.app_context():
+        upgrade(directory=MIGRATIONS, revision="0002")
+        with db.engine.begin() as connection:
+            for statement in rows:
+                connection.execute(sa.text(statement))
+
+        upgrade(directory=MIGRATIONS)
+
+        with db.engine.connect() as connection:
+            kept = connection.execute(
+                sa.text(
+                    "SELECT s.idempotency_key, c.email FROM consent_records r"
+                    " JOIN submissions s ON s.id = r.submission_id"
+                    " JOIN contacts c ON c.id = s.contact_id"
+                )
+            ).all()
+            if connection.dialect.name == "sqlite":
+                assert connection.scalar(sa.text("PRAGMA foreign_keys")) == 1
+    assert [tuple(row) for row in kept] == [("api:retry-1", "maria@example.com")]

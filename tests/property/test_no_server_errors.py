@@ -19,6 +19,7 @@ from crm.extensions import db
 from crm.forms.public import PUBLIC_FORMS
 from crm.models import Contact, Submission, SuspectedSpam
 from crm.models.enums import FormKind
+from crm.services.api_keys import create_api_key, revoke_api_key
 from tests.forms import CALLBACK, GUIDE, SPECIALIST
 
 PRINTED_GUIDE = {
@@ -45,7 +46,7 @@ PAGES = {
     "/embed/specialist-match": FormKind.specialist_match,
 }
 FORM_STATUSES = {200, 303, 413, 422}
-API_STATUSES = {200, 201, 400, 404, 413, 415, 422}
+API_STATUSES = {200, 201, 400, 401, 404, 409, 413, 415, 422}
 
 FUZZ = settings(
     max_examples=60,
@@ -113,6 +114,15 @@ def no_rate_limits(config_override):
     config_override(SUBMIT_LIMIT_PER_IP="100000/hour", SUBMIT_LIMIT_PER_CONTACT="100000/hour")
 
 
+@pytest.fixture
+def revoked_api_key(app) -> str:
+    with app.app_context():
+        api_key, key = create_api_key("former-client")
+        revoke_api_key(api_key.prefix)
+        db.session.remove()
+    return key
+
+
 @st.composite
 def visitor_answers(draw, kind: FormKind) -> tuple[dict, dict]:
     """The sample answers with any fields changed, dropped or added, and hidden fields tampered."""
@@ -153,6 +163,23 @@ def test_no_form_input_produces_a_server_error(url, app, forms, client, no_rate_
 
     post_anything()
 
+
+# What a WSGI server can pass in a header: any Latin-1 text.
+header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=250)
+any_authorization = st.one_of(
+    header_text,
+    header_text.map(lambda text: "Bearer " + text),
+    st.sampled_from(
+        [
+            "",
+            "Bearer",
+            "bearer ",
+            "Bearer  ",
+            "Basic dXNlcjpwYXNz",
+            "Bearer crm_00000000_" + "A" * 43,
+        ]
+    ),
+)
 
 # Any JSON document, and objects with the forms' own field names holding any JSON value.
 json_scalar = st.one_of(
@@ -214,17 +241,25 @@ def api_request(draw) -> tuple[str, dict]:
             "data": json.dumps(draw(real_fields_object)),
             "content_type": draw(st.sampled_from(WRONG_CONTENT_TYPES)),
         }
-    header_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=250)
     headers = draw(
         st.fixed_dictionaries({}, optional={"Idempotency-Key": header_text, "Origin": header_text})
     )
-    return f"/api/v1/submissions/{quote(slug, safe='')}", {**kwargs, "headers": headers}
+    # Mostly the live key, so that the body gets looked at; the test puts the real one in.
+    credential = draw(st.sampled_from(["live"] * 6 + ["revoked", "none"]) | any_authorization)
+    path = f"/api/v1/submissions/{quote(slug, safe='')}"
+    return path, {**kwargs, "headers": headers}, credential
 
 
 @settings(FUZZ, max_examples=120)
 @given(call=api_request())
-def test_no_api_input_produces_a_server_error(call, app, client, no_rate_limits):
-    path, kwargs = call
+def test_no_api_input_produces_a_server_error(
+    call, app, client, api_key, revoked_api_key, no_rate_limits
+):
+    path, kwargs, credential = call
+    sent = {"live": f"Bearer {api_key}", "revoked": f"Bearer {revoked_api_key}", "none": None}
+    authorization = sent.get(credential, credential)
+    if authorization is not None:
+        kwargs["headers"]["Authorization"] = authorization
 
     before = rows(app)
     response = client.post(path, **kwargs)
@@ -238,10 +273,57 @@ def test_no_api_input_produces_a_server_error(call, app, client, no_rate_limits)
         return
     assert response.status_code in API_STATUSES
     assert response.is_json
+    if credential != "live":  # 404 here is routing's own, for a slug holding a "/"
+        assert response.status_code in {401, 404}, (credential, response.status_code)
     # 200 answers a repeated Idempotency-Key: the submission was stored the first time.
     assert_stored_exactly_what_the_visitor_was_told(
         response.status_code, before, after, thanked={201}
     )
+
+
+@st.composite
+def spoiled(draw, key: str) -> str:
+    """The live key cut short, lengthened, with one character changed, or in another case."""
+    how = draw(st.sampled_from(["cut", "longer", "changed", "case", "prefix only"]))
+    if how == "cut":
+        return key[: draw(st.integers(0, len(key) - 1))]
+    if how == "longer":
+        return key + draw(
+            st.text(st.characters(min_codepoint=0x21, max_codepoint=0xFF), min_size=1)
+        )
+    if how == "changed":
+        at = draw(st.integers(0, len(key) - 1))
+        other = draw(
+            st.characters(min_codepoint=0x21, max_codepoint=0x7E).filter(lambda c: c != key[at])
+        )
+        return key[:at] + other + key[at + 1 :]
+    if how == "case":
+        return key.upper()
+    return key[: len("crm_0123abcd")]
+
+
+@settings(FUZZ, max_examples=80)
+@given(data=st.data())
+def test_any_authorization_but_a_live_key_answers_401_and_stores_nothing(
+    data, app, client, api_key, revoked_api_key, no_rate_limits
+):
+    authorization = data.draw(
+        any_authorization
+        | spoiled(api_key).map(lambda key: "Bearer " + key)
+        | st.just(f"Bearer {revoked_api_key}"),
+        label="Authorization",
+    )
+    before = rows(app)
+    response = client.post(
+        "/api/v1/submissions/callback",
+        json={**CALLBACK, "consent_calls": True},
+        headers={"Authorization": authorization},
+    )
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Authorization" in response.get_json()["errors"]
+    assert rows(app) == before
 
 
 @pytest.mark.parametrize(
@@ -249,9 +331,11 @@ def test_no_api_input_produces_a_server_error(call, app, client, no_rate_limits)
     [b"[" * 30_000 + b"]" * 30_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000],
     ids=["nested arrays", "nested objects"],
 )
-def test_deeply_nested_json_is_refused_not_a_server_error(body, app, client, no_rate_limits):
+def test_deeply_nested_json_is_refused_not_a_server_error(body, app, api_client, no_rate_limits):
     before = rows(app)
-    response = client.post("/api/v1/submissions/guide", data=body, content_type="application/json")
+    response = api_client.post(
+        "/api/v1/submissions/guide", data=body, content_type="application/json"
+    )
 
     assert response.status_code in {400, 413, 422}
     assert rows(app) == before
