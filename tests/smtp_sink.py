@@ -16,8 +16,8 @@ class SmtpSink:
 
     `refuse` answers 451 to each DATA; `data_reply` answers DATA with that line instead of
     accepting; `refuse_recipients` answers RCPT TO for an address with its line (the way real
-    servers do, quoting the address). While `hold_data` is set, each DATA waits before its
-    reply, counted in `held`, and is kept when released (the server had the whole message).
+    servers do, quoting the address). While `hold_data` is set, each message is kept (and
+    listed in `held`) but the reply waits: a client that dies meanwhile never hears the 250.
     """
 
     messages: list[EmailMessage] = field(default_factory=list)
@@ -42,13 +42,14 @@ class SmtpSink:
             return self.data_reply
         raw = envelope.original_content or envelope.content
         message = message_from_bytes(raw, policy=policy.default)
-        if self.hold_data:
-            with self.lock:
-                self.held.append(message["Message-ID"])
-            while self.hold_data:
-                await asyncio.sleep(0.01)
+        held = self.hold_data
         with self.lock:
             self.messages.append(message)
+            if held:
+                self.held.append(message["Message-ID"])
+        # Kept before the reply, as a real server commits the message before its 250.
+        while held and self.hold_data:
+            await asyncio.sleep(0.01)
         return "250 OK"
 
     def received(self) -> list[EmailMessage]:

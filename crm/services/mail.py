@@ -110,6 +110,10 @@ def classify_smtp_error(error: Exception) -> MailDeliveryError:
         # never the recipient's doing. Retried, so that a fix delivers everything waiting.
         return MailDeliveryError(f"{name} {error.smtp_code}", smtp_code=error.smtp_code)
     # Timeouts, refused connections, TLS failures, a server without STARTTLS: transient.
+    # smtplib reports a read that timed out as a disconnection: name the cause too.
+    cause = error.__cause__ or error.__context__
+    if isinstance(cause, OSError) and not isinstance(cause, smtplib.SMTPException):
+        return MailDeliveryError(f"{name} ({type(cause).__name__})")
     return MailDeliveryError(name)
 
 

@@ -69,6 +69,13 @@ def refused(code: int, text: str) -> smtplib.SMTPRecipientsRefused:
     return smtplib.SMTPRecipientsRefused({"pat@example.com": (code, text.encode())})
 
 
+def timed_out_reading() -> smtplib.SMTPServerDisconnected:
+    """What smtplib raises when the server stops answering mid-conversation."""
+    error = smtplib.SMTPServerDisconnected("Connection unexpectedly closed: timed out")
+    error.__context__ = TimeoutError("timed out")
+    return error
+
+
 @pytest.mark.parametrize(
     ("error", "summary", "bounced"),
     [
@@ -95,6 +102,7 @@ def refused(code: int, text: str) -> smtplib.SMTPRecipientsRefused:
         (ConnectionRefusedError(111, "Connection refused"), "ConnectionRefusedError", False),
         (TimeoutError("timed out"), "TimeoutError", False),
         (smtplib.SMTPServerDisconnected("gone"), "SMTPServerDisconnected", False),
+        (timed_out_reading(), "SMTPServerDisconnected (TimeoutError)", False),
     ],
 )
 def test_failures_are_named_by_class_and_code_and_only_5xx_about_the_message_bounce(
