@@ -18,7 +18,8 @@ from crm.services.leads import LeadInput, RequestMeta
 from tests.forms import CALLBACK, GUIDE, FormClient
 from tests.worker import running_worker, wait_until, worker_env, worker_for
 
-# Beat wakes the relay every 2 s by default; a few cycles is all a due email may wait.
+# Beat wakes the relay every 2 s by default; these tests wake it faster, to wait less.
+RELAY_INTERVAL = 0.5
 DELIVERY_TIMEOUT = 10
 IMMEDIATE = (OutboxKind.guide_email, OutboxKind.callback_confirmation)
 GUIDE_MESSAGE_ID = re.compile(r"<outbox-(\d+)\.guide_email@[^>]+>")
@@ -59,7 +60,12 @@ def message_id_counts(sink) -> Counter:
 @pytest.mark.postgres_only
 def test_a_guide_request_is_emailed_by_the_worker_within_seconds(app, forms, smtp_sink, tmp_path):
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
-    with worker_for(database_url, tmp_path, smtp_url=app.config["SMTP_URL"]):
+    with worker_for(
+        database_url,
+        tmp_path,
+        smtp_url=app.config["SMTP_URL"],
+        OUTBOX_RELAY_INTERVAL_SECONDS=RELAY_INTERVAL,
+    ):
         assert forms.submit("/guide", GUIDE).status_code == 303
         callback = {**CALLBACK, "email": "james.obrien@example.com"}
         assert forms.submit("/callback", callback).status_code == 303
@@ -132,15 +138,14 @@ ROLLED_BACK = LeadInput(
 @pytest.mark.postgres_only
 def test_a_rolled_back_submit_never_sends_an_email(app, forms, smtp_sink, tmp_path):
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
-    relay_interval = 0.5
     with worker_for(
         database_url,
         tmp_path,
         smtp_url=app.config["SMTP_URL"],
-        OUTBOX_RELAY_INTERVAL_SECONDS=relay_interval,
+        OUTBOX_RELAY_INTERVAL_SECONDS=RELAY_INTERVAL,
     ):
         # The relay runs several times while the submit's rows exist, uncommitted.
-        with commits_fail_after_outbox_rows_are_written(app, hold_seconds=6 * relay_interval):
+        with commits_fail_after_outbox_rows_are_written(app, hold_seconds=6 * RELAY_INTERVAL):
             with app.app_context(), pytest.raises(sa.exc.DBAPIError, match="the commit failed"):
                 capture.submit_lead(ROLLED_BACK, RequestMeta("203.0.113.9", "test", None), None)
             with app.app_context():
@@ -190,6 +195,7 @@ def test_a_poison_row_ends_dead_while_twenty_others_are_sent(app, forms, smtp_si
         OUTBOX_MAX_ATTEMPTS=max_attempts,
         OUTBOX_RETRY_BASE_SECONDS=1,
         OUTBOX_RETRY_MAX_SECONDS=2,
+        OUTBOX_RELAY_INTERVAL_SECONDS=RELAY_INTERVAL,
     ):
 
         def settled() -> bool:
@@ -231,6 +237,7 @@ def test_emails_refused_by_smtp_back_off_and_go_out_once_it_accepts(
         OUTBOX_MAX_ATTEMPTS=50,
         OUTBOX_RETRY_BASE_SECONDS=base,
         OUTBOX_RETRY_MAX_SECONDS=cap,
+        OUTBOX_RELAY_INTERVAL_SECONDS=RELAY_INTERVAL,
     ):
 
         def each_refused_three_times() -> list[OutboxMessage] | None:
@@ -350,6 +357,7 @@ def test_an_smtp_server_that_never_answers_holds_up_delivery_only_until_it_answe
             SMTP_TIMEOUT_SECONDS=SMTP_TIMEOUT,
             OUTBOX_RETRY_BASE_SECONDS=1,
             OUTBOX_RETRY_MAX_SECONDS=2,
+            OUTBOX_RELAY_INTERVAL_SECONDS=RELAY_INTERVAL,
         ):
             wait_until(lambda: proxy.stalled_connections >= 2, DELIVERY_TIMEOUT)
 
