@@ -17,7 +17,7 @@ class OutboxMessage(Base):
         sa.CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         sa.CheckConstraint("(status != 'sent') OR (sent_at IS NOT NULL)", name="sent_has_time"),
         sa.CheckConstraint(
-            "(status NOT IN ('dead', 'bounced')) OR (given_up_at IS NOT NULL)",
+            "(status != 'dead' AND status != 'bounced') OR (given_up_at IS NOT NULL)",
             name="given_up_has_time",
         ),
     )

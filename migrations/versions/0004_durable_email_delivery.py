@@ -55,6 +55,7 @@ _ENUM_CHECKS = {
             "callback_due",
             "callback_escalated",
             "guide_to_print",
+            "corrected",
         ],
         [
             "created",
@@ -71,10 +72,11 @@ _ENUM_CHECKS = {
             "callback_due",
             "callback_escalated",
             "guide_to_print",
+            "corrected",
         ],
     ),
 }
-_GIVEN_UP_HAS_TIME = "(status NOT IN ('dead', 'bounced')) OR (given_up_at IS NOT NULL)"
+_GIVEN_UP_HAS_TIME = "(status != 'dead' AND status != 'bounced') OR (given_up_at IS NOT NULL)"
 
 
 def _replace_enum_checks(which):
