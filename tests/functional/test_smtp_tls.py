@@ -122,9 +122,7 @@ def test_a_certificate_from_an_unknown_authority_is_refused(
     assert sink.received() == []
 
 
-def test_verify_false_skips_the_certificate_check_in_testing_only(
-    guide_email, starttls_sink, config_override
-):
+def test_verify_false_is_refused_in_production(guide_email, starttls_sink, config_override):
     controller, sink = starttls_sink
     url = f"smtp://127.0.0.1:{controller.port}?verify=false"
     config_override(SMTP_URL=url, SMTP_CA_FILE="", CRM_ENV="production")
