@@ -33,6 +33,10 @@ def _env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
+def _env_seconds(name: str, default: float) -> float:
+    return float(os.environ.get(name, str(default)))
+
+
 def celery_settings(broker_url: str) -> dict:
     """The one CELERY dict: reliability settings live here, not scattered over tasks."""
     return {
@@ -53,10 +57,24 @@ def celery_settings(broker_url: str) -> dict:
         "timezone": "UTC",
         "enable_utc": True,
         # The database is the scheduler; beat only wakes the relay and the periodic checks.
+        # Intervals come from the environment so that fault tests can wait for short leases.
         "beat_schedule": {
-            "relay-due-outbox": {"task": "outbox.relay", "schedule": 2.0},
-            "return-stuck-outbox": {"task": "outbox.return_stuck", "schedule": 30.0},
-            "escalate-missed-callbacks": {"task": "callbacks.escalate", "schedule": 60.0},
+            "relay-due-outbox": {
+                "task": "outbox.relay",
+                "schedule": _env_seconds("OUTBOX_RELAY_INTERVAL_SECONDS", 2),
+            },
+            "return-stuck-outbox": {
+                "task": "outbox.return_stuck",
+                "schedule": _env_seconds("OUTBOX_SWEEP_INTERVAL_SECONDS", 30),
+            },
+            "escalate-missed-callbacks": {
+                "task": "callbacks.escalate",
+                "schedule": _env_seconds("ESCALATION_INTERVAL_SECONDS", 60),
+            },
+            "alert-dead-outbox": {
+                "task": "outbox.alert_dead",
+                "schedule": _env_seconds("DEAD_ALERT_INTERVAL_SECONDS", 300),
+            },
         },
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         # On a warm shutdown, give running sends this long to finish before they are
@@ -78,7 +96,10 @@ class Config:
     DB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DB_STATEMENT_TIMEOUT_MS", "5000"))
     DB_POOL_TIMEOUT_SECONDS = float(os.environ.get("DB_POOL_TIMEOUT_SECONDS", "5"))
     REDIS_URL = os.environ.get("REDIS_URL", "")
+    # smtp:// upgrades with STARTTLS (?starttls=false opts out); smtps:// is TLS from the start.
     SMTP_URL = os.environ.get("SMTP_URL", "")
+    # CA certificates to verify the SMTP server against instead of the system's (a private relay).
+    SMTP_CA_FILE = os.environ.get("SMTP_CA_FILE", "")
     MAIL_DIR = os.environ.get("MAIL_DIR", str(INSTANCE_DIR / "mail"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "Patient Advocates <advocates@example.org>")
     ORG_NAME = os.environ.get("ORG_NAME", "Mesothelioma Patient Advocates")
@@ -121,9 +142,13 @@ class Config:
 
     # The outbox relay and its retries (DESIGN.md rules 2 and 3).
     OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", "200"))
-    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "6"))
+    # Transient failures are retried for this long after the first attempt, as mail servers do.
+    OUTBOX_RETRY_WINDOW_HOURS = float(os.environ.get("OUTBOX_RETRY_WINDOW_HOURS", "48"))
     OUTBOX_RETRY_BASE_SECONDS = float(os.environ.get("OUTBOX_RETRY_BASE_SECONDS", "30"))
     OUTBOX_RETRY_MAX_SECONDS = float(os.environ.get("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+    # A safety net above the most attempts the window allows (about 100 with the defaults):
+    # it buries a row whose every attempt kills its worker and so never reaches the window.
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "120"))
     # A dispatched row whose task never ran (broker lost it) goes back to pending after this.
     OUTBOX_DISPATCH_LEASE_SECONDS = int(os.environ.get("OUTBOX_DISPATCH_LEASE_SECONDS", "300"))
     # A claim to send that has not finished by then died with its worker; longer than

@@ -408,7 +408,7 @@ def main(argv=None) -> int:
             settings = {
                 "DATABASE_URL": url,
                 "REDIS_URL": args.redis_url,
-                "SMTP_URL": f"smtp://127.0.0.1:{controller.port}",
+                "SMTP_URL": f"smtp://127.0.0.1:{controller.port}?starttls=false",
                 "SECRET_KEY": SECRET_KEY,
             }
             env = worker_env(Path(instance_dir), **settings)

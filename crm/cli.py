@@ -4,9 +4,11 @@ import click
 from flask.cli import with_appcontext
 
 from crm.cli_api_keys import api_key_cli
+from crm.cli_outbox import outbox_cli
 
 crm_cli = click.Group("crm", help="Advocate CRM operator commands.")
 crm_cli.add_command(api_key_cli)
+crm_cli.add_command(outbox_cli)
 
 
 @crm_cli.command("create-user")

@@ -23,7 +23,17 @@ LOG_TAIL_LINES = 60
 # The broker of the workers the tests start: a Redis database of their own, flushed per worker.
 WORKER_REDIS_URL = os.environ.get("TEST_WORKER_REDIS_URL", "redis://127.0.0.1:6379/9")
 # Settings config.py reads: a test names every one it wants, none leaks in from the shell.
-_APP_SETTINGS = ("CRM_ENV", "CRM_INSTANCE_DIR", "DATABASE_URL", "REDIS_URL", "SMTP_URL", "MAIL_DIR")
+_APP_SETTINGS = (
+    "CRM_ENV",
+    "CRM_INSTANCE_DIR",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SMTP_URL",
+    "SMTP_CA_FILE",
+    "MAIL_DIR",
+    "ESCALATION_INTERVAL_SECONDS",
+    "DEAD_ALERT_INTERVAL_SECONDS",
+)
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.1):

@@ -110,6 +110,8 @@ class TimelineKind(LabeledEnum):
     email_failed = "email_failed", "Email failed"
     email_dead = "email_dead", "Email gave up"
     email_cancelled = "email_cancelled", "Email not sent"
+    email_bounced = "email_bounced", "Email refused by the recipient's server"
+    email_requeued = "email_requeued", "Email queued again"
     unsubscribed = "unsubscribed", "Unsubscribed"
     callback_due = "callback_due", "Callback scheduled"
     callback_escalated = "callback_escalated", "Callback missed its target"
@@ -124,6 +126,7 @@ class OutboxKind(LabeledEnum):
     guide_check_in = "guide_check_in", "Day-2 check-in email"
     specialist_offer = "specialist_offer", "Day-7 specialist match offer"
     callback_escalation = "callback_escalation", "Missed callback alert to managers"
+    undelivered_digest = "undelivered_digest", "Undelivered emails alert to managers"
 
 
 class CallTaskStatus(LabeledEnum):
@@ -145,6 +148,7 @@ class OutboxStatus(LabeledEnum):
     sending = "sending", "Sending"
     sent = "sent", "Sent"
     dead = "dead", "Dead"
+    bounced = "bounced", "Bounced"
     cancelled = "cancelled", "Cancelled"
 
 

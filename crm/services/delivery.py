@@ -33,17 +33,27 @@ def deliver_outbox_message(message_id: int, now: datetime | None = None) -> str:
     try:
         email = email_content.compose(message)
         mail.deliver(mail.build_message(email))
+    except mail.MailDeliveryError as error:
+        db.session.rollback()
+        return _record_failure(claim, error, now)
     except Exception as error:  # a poison row must end dead, whatever it raises
         db.session.rollback()
-        status = outbox.mark_failed(claim, f"{type(error).__name__}: {error}", now)
-        log.warning(
-            "outbox %s attempt %s failed (%s): %s",
-            message_id,
-            claim.attempts,
-            status.value,
-            type(error).__name__,
-        )
-        return "dead" if status.value == "dead" else "retry"
+        # Retried like a transient failure, under its class only: the text may quote a visitor.
+        return _record_failure(claim, mail.MailDeliveryError(type(error).__name__), now)
     outbox.mark_sent(message_id, now)
     log.info("outbox %s sent (%s)", message_id, kind)
     return "sent"
+
+
+def _record_failure(claim, error: mail.MailDeliveryError, now: datetime) -> str:
+    if error.bounced:
+        outbox.mark_bounced(claim, error.summary, error.smtp_code, now)
+        outcome = "bounced"
+    elif error.permanent:
+        outbox.mark_dead(claim, error.summary, now)
+        outcome = "dead"
+    else:
+        status = outbox.mark_failed(claim, error.summary, now)
+        outcome = status.value if status.value == "dead" else "retry"
+    log.warning("outbox %s attempt %s failed (%s): %s", claim.id, claim.attempts, outcome, error)
+    return outcome

@@ -9,7 +9,7 @@ from crm.services import signing
 from crm.services.callback_times import describe_callback_promise
 from crm.services.guide_pdf import render_guide_pdf
 from crm.services.mail import OutgoingEmail
-from crm.services.sequences import is_commercial
+from crm.services.sequences import STAFF_ALERTS, is_commercial
 
 GUIDE_LINK_DAYS = 30
 _GUIDE_SALT = "guide-download"
@@ -22,7 +22,12 @@ SUBJECTS = {
     OutboxKind.guide_check_in: "Did your guide arrive?",
     OutboxKind.specialist_offer: "Find a mesothelioma specialist near you",
     OutboxKind.callback_escalation: "Missed callback target",
+    OutboxKind.undelivered_digest: "Emails that could not be delivered",
 }
+
+
+class NoRecipientError(ValueError):
+    """The row has no address to send to (a phone-only lead, a manager no longer active)."""
 
 
 def message_id_for(message: OutboxMessage) -> str:
@@ -68,7 +73,7 @@ def read_guide_token(token: str) -> str | None:
 
 def recipient(message: OutboxMessage) -> tuple[str | None, str]:
     """The address and display name this row's email goes to."""
-    if message.kind == OutboxKind.callback_escalation:
+    if message.kind in STAFF_ALERTS:
         user = db.session.get(User, message.payload.get("user_id"))
         return (user.email, user.name) if user is not None and user.active else (None, "")
     # What this submission sent, never the contact record it matched (DESIGN.md rule 7).
@@ -81,7 +86,7 @@ def compose(message: OutboxMessage) -> OutgoingEmail:
     """Render the email for one outbox row."""
     to_address, to_name = recipient(message)
     if not to_address:
-        raise ValueError("no address to send this email to")
+        raise NoRecipientError("no address to send this email to")
     context = _context(message)
     headers = {}
     if is_commercial(message.kind):
@@ -125,6 +130,8 @@ def _context(message: OutboxMessage) -> dict:
             "contact_id": message.contact_id,
             "queue_url": public_url("public.home"),
         }
+    if message.kind == OutboxKind.undelivered_digest:
+        return {**context, **message.payload}
     submission = message.submission
     context["first_name"] = submission.fields.get("first_name")
     if message.kind in (OutboxKind.guide_email, OutboxKind.guide_check_in):

@@ -6,8 +6,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from crm.extensions import db
-from crm.models import CallTask, OutboxMessage, TimelineEvent, User
-from crm.models.enums import CallTaskStatus, OutboxKind, Role, TimelineKind
+from crm.models import CallTask, OutboxMessage, TimelineEvent
+from crm.models.enums import CallTaskStatus, OutboxKind, TimelineKind
+from crm.services.users import active_manager_ids
 from crm.services.working_hours import organisation_working_time
 
 
@@ -53,7 +54,7 @@ def _escalate(task_id, contact_id, submission_id, due_at, now, target) -> bool:
             created_at=now,
         )
     )
-    for manager_id in _managers_on_duty():
+    for manager_id in active_manager_ids():
         db.session.add(
             OutboxMessage(
                 kind=OutboxKind.callback_escalation,
@@ -71,11 +72,3 @@ def _escalate(task_id, contact_id, submission_id, due_at, now, target) -> bool:
         )
     db.session.commit()
     return True
-
-
-def _managers_on_duty() -> list[int]:
-    return list(
-        db.session.scalars(
-            sa.select(User.id).where(User.role == Role.manager, User.active.is_(True))
-        )
-    )

@@ -1,5 +1,8 @@
 """The outbox: claiming due rows for the relay, and the life of one row from claim to sent or dead.
 
+Transient failures are retried with backoff for OUTBOX_RETRY_WINDOW_HOURS after the first
+attempt, then the row is dead; a permanent refusal (5xx) bounces it at once.
+
 Every transition is one conditional UPDATE, so that two workers (or a redelivered task)
 can never both own a row: the UPDATE is the lock, on PostgreSQL and on SQLite alike.
 """
@@ -14,6 +17,7 @@ from flask import current_app
 from crm.extensions import db
 from crm.models import OutboxMessage, TimelineEvent
 from crm.models.enums import OutboxStatus, TimelineKind
+from crm.services import email_content, suppressions
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ def start_sending(message_id: int, now: datetime) -> ClaimedMessage | None:
             status=OutboxStatus.sending,
             attempts=OutboxMessage.attempts + 1,
             dispatched_at=now,
+            first_attempt_at=sa.func.coalesce(OutboxMessage.first_attempt_at, now),
         )
         .returning(OutboxMessage.id, OutboxMessage.attempts)
         .execution_options(synchronize_session=False)
@@ -126,18 +131,43 @@ def mark_sent(message_id: int, now: datetime) -> None:
 
 
 def mark_failed(claim: ClaimedMessage, error: str, now: datetime) -> OutboxStatus:
-    """Record a failed attempt: back off and try again, or give up into `dead` after the cap."""
+    """Record a transient failure: back off and try again, or end `dead` once the window is over.
+
+    `error` is the error class and SMTP code only: a server's reply text can hold the address.
+    """
     message = db.session.get(OutboxMessage, claim.id)
-    message.last_error = error[:500]
-    if claim.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
-        message.status = OutboxStatus.dead
-        _timeline(message, TimelineKind.email_dead, now, error=error[:200])
+    window = timedelta(hours=current_app.config["OUTBOX_RETRY_WINDOW_HOURS"])
+    window_ends = (message.first_attempt_at or now) + window
+    if now >= window_ends or claim.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        _give_up(message, OutboxStatus.dead, TimelineKind.email_dead, error, now)
     else:
         message.status = OutboxStatus.pending
-        message.due_at = now + retry_delay(claim.attempts)
+        message.last_error = error[:500]
+        # The last retry falls on the window's end, so that the row is tried once more then.
+        message.due_at = min(now + retry_delay(claim.attempts), window_ends)
         _timeline(message, TimelineKind.email_failed, now, error=error[:200])
     db.session.commit()
     return message.status
+
+
+def mark_bounced(claim: ClaimedMessage, error: str, smtp_code: int, now: datetime) -> None:
+    """The recipient's server refused the message for good: bounce it, suppress the address."""
+    message = db.session.get(OutboxMessage, claim.id)
+    _give_up(
+        message, OutboxStatus.bounced, TimelineKind.email_bounced, error, now, smtp_code=smtp_code
+    )
+    address = email_content.recipient(message)[0]
+    if address:
+        # Commercial mail stops; what the person asks for later is still sent (as for unsubscribes).
+        suppressions.add_suppression(address, "bounced", outbox_id=message.id)
+    db.session.commit()
+
+
+def mark_dead(claim: ClaimedMessage, error: str, now: datetime) -> None:
+    """Give up at once on a failure no retry can cure (our SMTP configuration is wrong)."""
+    message = db.session.get(OutboxMessage, claim.id)
+    _give_up(message, OutboxStatus.dead, TimelineKind.email_dead, error, now)
+    db.session.commit()
 
 
 def postpone(message_id: int, until: datetime) -> None:
@@ -174,13 +204,21 @@ def _bury_if_exhausted(message_id: int, now: datetime) -> None:
         and message.status in (OutboxStatus.pending, OutboxStatus.dispatched)
         and message.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
     ):
-        message.status = OutboxStatus.dead
-        message.last_error = message.last_error or "gave up: every attempt was lost with its worker"
-        _timeline(message, TimelineKind.email_dead, now, error=message.last_error)
+        error = message.last_error or "gave up: every attempt was lost with its worker"
+        _give_up(message, OutboxStatus.dead, TimelineKind.email_dead, error, now)
         db.session.commit()
 
 
+def _give_up(message, status: OutboxStatus, kind: TimelineKind, error: str, now, **detail):
+    message.status = status
+    message.last_error = error[:500]
+    message.given_up_at = now
+    _timeline(message, kind, now, error=error[:200], **detail)
+
+
 def _timeline(message: OutboxMessage, kind: TimelineKind, now: datetime, **detail) -> None:
+    if message.contact_id is None:  # a staff alert about no one contact
+        return
     db.session.add(
         TimelineEvent(
             contact_id=message.contact_id,

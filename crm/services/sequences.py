@@ -34,8 +34,11 @@ TRANSACTIONAL = frozenset(
         OutboxKind.callback_confirmation,
         OutboxKind.specialist_confirmation,
         OutboxKind.callback_escalation,
+        OutboxKind.undelivered_digest,
     }
 )
+# Emails to staff: no contact's stage or window applies.
+STAFF_ALERTS = frozenset({OutboxKind.callback_escalation, OutboxKind.undelivered_digest})
 _NEVER_EMAIL = {CloseOutcome.do_not_contact, CloseOutcome.deceased}
 _REACHED = {Stage.contacted, Stage.qualified, Stage.referred}
 
@@ -49,9 +52,9 @@ def steps_for(form: FormKind, email_consent: bool) -> tuple[Step, ...]:
     return tuple(step for step in SEQUENCES[form] if email_consent or not is_commercial(step.kind))
 
 
-def stop_reason(message: OutboxMessage, contact: Contact, suppressed: bool) -> str | None:
+def stop_reason(message: OutboxMessage, contact: Contact | None, suppressed: bool) -> str | None:
     """Why this email must not go out now, or None if it may."""
-    if message.kind == OutboxKind.callback_escalation:
+    if message.kind in STAFF_ALERTS:
         return None
     if contact.stage == Stage.closed and contact.close_outcome in _NEVER_EMAIL:
         return contact.close_outcome.value

@@ -1,7 +1,7 @@
-"""Unsubscribes: once an address is suppressed, no commercial email goes to it again."""
+"""Unsubscribes and bounces: once an address is suppressed, no commercial email goes to it again."""
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
 from crm.models import Contact, EmailSuppression, TimelineEvent, utcnow
@@ -9,12 +9,13 @@ from crm.models.enums import TimelineKind
 
 
 def suppress_email(email: str, reason: str = "unsubscribe") -> bool:
-    """Suppress the address (idempotent) and note it on its contact; True if it is new."""
+    """Suppress the address (idempotent) and note it on its contact; commit; True if it is new."""
     email = email.strip().lower()
     now = utcnow()
+    added = add_suppression(email, reason)
     contact_id = db.session.scalar(sa.select(Contact.id).where(Contact.email == email))
-    db.session.add(EmailSuppression(email=email, reason=reason, created_at=now))
-    if contact_id is not None:
+    # A second click, or a link scanner's POST, changes nothing and notes nothing.
+    if added and contact_id is not None:
         db.session.add(
             TimelineEvent(
                 contact_id=contact_id,
@@ -23,12 +24,24 @@ def suppress_email(email: str, reason: str = "unsubscribe") -> bool:
                 created_at=now,
             )
         )
-    try:
-        db.session.commit()
-    except IntegrityError:  # already suppressed: a second click, or a link scanner's POST
-        db.session.rollback()
-        return False
-    return True
+    db.session.commit()
+    return added
+
+
+def add_suppression(email: str, reason: str, outbox_id: int | None = None) -> bool:
+    """Suppress the address inside the caller's transaction; True if it was not already."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # ON CONFLICT, not a caught IntegrityError: the caller's other writes must survive a repeat.
+    added = db.session.scalar(
+        insert(EmailSuppression.__table__)
+        .values(
+            email=email.strip().lower(), reason=reason, outbox_id=outbox_id, created_at=utcnow()
+        )
+        .on_conflict_do_nothing(index_elements=["email"])
+        .returning(EmailSuppression.id)
+    )
+    return added is not None
 
 
 def is_suppressed(email: str | None) -> bool:

@@ -18,3 +18,12 @@ def create_user(email: str, name: str, role: Role, password: str) -> User:
 
 def find_user(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == email.strip().lower()))
+
+
+def active_manager_ids() -> list[int]:
+    """The managers who receive staff alerts (missed callbacks, undelivered emails)."""
+    return list(
+        db.session.scalars(
+            sa.select(User.id).where(User.role == Role.manager, User.active.is_(True))
+        )
+    )

@@ -6,7 +6,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError as DatabaseError
 
 from crm.models import utcnow
-from crm.services import delivery, outbox
+from crm.services import delivery, outbox, undelivered
 
 # Only for errors before a row is claimed (database unreachable): a failed send is retried
 # through the outbox's own due_at, not through Celery, so it survives a Redis flush.
@@ -42,3 +42,9 @@ def deliver_message(message_id: int) -> str:
 def return_stuck_messages() -> int:
     """Put rows lost with a worker or with the broker back in line."""
     return outbox.return_stuck(utcnow())
+
+
+@shared_task(name="outbox.alert_dead", ignore_result=True)
+def alert_dead_messages() -> int:
+    """Tell the managers, in one digest, about emails that ended dead since the last run."""
+    return undelivered.alert_managers_of_dead_emails(utcnow())

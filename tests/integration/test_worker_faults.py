@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -24,15 +25,17 @@ from tests.worker import wait_until, worker_for
 pytestmark = pytest.mark.postgres_only
 
 CONCURRENCY = 2
-# Short leases, so that beat's own return_stuck (every 30 s) brings lost rows back within the
-# test; the sending lease stays longer than a whole SMTP conversation can take.
+# Short leases, checked every second by beat's own return_stuck, so that lost rows come back
+# within the test; the sending lease stays well above a whole SMTP conversation.
 LEASES = {
     "OUTBOX_DISPATCH_LEASE_SECONDS": 5,
-    "OUTBOX_SENDING_LEASE_SECONDS": 15,
+    "OUTBOX_SENDING_LEASE_SECONDS": 10,
+    "OUTBOX_SWEEP_INTERVAL_SECONDS": 1,
+    "OUTBOX_RELAY_INTERVAL_SECONDS": 0.5,
     "SMTP_TIMEOUT_SECONDS": 3,
 }
 MIN_OUTAGE_SECONDS = 10
-RECOVERY_TIMEOUT = 120
+RECOVERY_TIMEOUT = 60
 
 
 @pytest.fixture(autouse=True)
@@ -78,13 +81,33 @@ def assert_each_sent_at_least_once(app, sink, max_duplicates: int) -> int:
     return duplicates
 
 
+def sending_since(app, started: datetime) -> set[int]:
+    """Ids of the rows a worker started after `started` took to send and has not finished."""
+    with app.app_context():
+        ids = db.session.scalars(
+            sa.select(OutboxMessage.id).where(
+                OutboxMessage.status == OutboxStatus.sending,
+                OutboxMessage.dispatched_at >= started,
+            )
+        ).all()
+        db.session.remove()
+    return set(ids)
+
+
+def row_id_of(message_id: str) -> int:
+    return int(message_id.removeprefix("<outbox-").split(".", 1)[0])
+
+
 def test_killing_the_worker_mid_send_three_times_loses_no_email(app, forms, smtp_sink, tmp_path):
     total, kills_at = 200, (40, 90, 140)
     for n in range(total):
         submit_guide(forms, n)
 
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
-    received_at_kill = []
+    # Per kill: the emails the server held at DATA, and the rows the killed worker was sending
+    # (rows left `sending` by an earlier kill come back by the lease, in the meantime).
+    kills: list[tuple[list[str], set[int]]] = []
+    started = datetime.now(UTC)
     with worker_for(
         database_url,
         tmp_path,
@@ -94,16 +117,31 @@ def test_killing_the_worker_mid_send_three_times_loses_no_email(app, forms, smtp
     ) as worker:
         for threshold in kills_at:
             wait_until(lambda t=threshold: len(smtp_sink.received()) >= t, 60, interval=0.02)
+            # The server holds its answer to the end of DATA: a send is surely in flight,
+            # its whole message already with the server, when the worker dies.
+            held_before = len(smtp_sink.held_ids())
+            smtp_sink.hold_data = True
+            wait_until(lambda h=held_before: len(smtp_sink.held_ids()) > h, 30, interval=0.005)
             worker.kill9()
-            received_at_kill.append(len(smtp_sink.received()))
+            in_flight = sending_since(app, started)
+            smtp_sink.hold_data = False  # the client is gone; the server had each message
+            kills.append((smtp_sink.held_ids()[held_before:], in_flight))
+            started = datetime.now(UTC)
             worker.restart()
-        # Rows claimed by the killed workers come back through the leases, by themselves.
         wait_until(lambda: all_sent(app), RECOVERY_TIMEOUT, interval=0.5)
 
-    assert worker.starts == len(kills_at) + 1
-    assert all(count < total for count in received_at_kill), received_at_kill
-    # At most one copy per send in flight at each kill.
     assert_each_sent_at_least_once(app, smtp_sink, max_duplicates=len(kills_at) * CONCURRENCY)
+    copies = Counter(smtp_sink.message_ids())
+    for held, in_flight in kills:
+        # A send was in flight at each kill, and at most one per pool process.
+        assert held
+        assert {row_id_of(message_id) for message_id in held} <= in_flight
+        assert len(in_flight) <= CONCURRENCY
+        # The server had those messages whole: each is the one duplicate of its row.
+        assert all(copies[message_id] >= 2 for message_id in held)
+    cut_by_a_kill = Counter(row_id for _, in_flight in kills for row_id in in_flight)
+    for message_id, count in copies.items():
+        assert count - 1 <= cut_by_a_kill[row_id_of(message_id)], (message_id, count)
 
 
 class RedisServer:
@@ -189,7 +227,7 @@ def test_submits_while_the_broker_is_down_are_all_sent_after_it_returns_empty(
             # Rows whose tasks went down with the broker come back through the dispatch lease;
             # a send in flight when the connection dropped is cancelled by the worker
             # (worker_cancel_long_running_tasks_on_connection_loss) and comes back through
-            # the sending lease. Beat's return_stuck checks both every 30 s.
+            # the sending lease. Beat's return_stuck checks both every second here.
             wait_until(lambda: all_sent(app), RECOVERY_TIMEOUT, interval=0.5)
     finally:
         broker.crash()
