@@ -227,6 +227,11 @@ def production_problems(environ) -> list[str]:
     ):
         if not environ.get(name):
             problems.append(f"{name} is not set ({what}).")
+    # The SMTP URL's own rules (TLS, no AUTH in the clear, certificates verified) live with
+    # the mail code that obeys them.
+    from crm.services.mail import smtp_url_problems
+
+    problems += smtp_url_problems(environ.get("SMTP_URL", ""), "production")
     public_url = environ.get("PUBLIC_BASE_URL", "")
     if not public_url.startswith("https://"):
         problems.append("PUBLIC_BASE_URL must be set to the site's https:// address.")

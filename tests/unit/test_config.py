@@ -76,6 +76,19 @@ def test_production_refuses_unsafe_values(setting, value):
     assert problem.startswith(setting)
 
 
+@pytest.mark.parametrize(
+    "smtp_url",
+    [
+        "smtp://user:secret@mail.example:587?starttls=false",
+        "smtp://mail.example:587?verify=false",
+    ],
+)
+def test_production_refuses_an_smtp_url_that_would_leak_mail_or_passwords(smtp_url):
+    (problem,) = production_problems({**GOOD_PRODUCTION, "SMTP_URL": smtp_url})
+
+    assert "SMTP" in problem or "smtp" in problem
+
+
 def test_no_proxy_is_said_with_zero_hops():
     assert production_problems({**GOOD_PRODUCTION, "TRUSTED_PROXY_HOPS": "0"}) == []
 
