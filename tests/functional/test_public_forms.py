@@ -221,6 +221,30 @@ def test_embedded_form_may_be_framed_by_the_marketing_site_only(forms, client, a
     assert count(Submission) == 1
 
 
+def framed_by_the_marketing_site(response) -> bool:
+    policy = response.headers.get("Content-Security-Policy", "")
+    return (
+        "frame-ancestors 'self' https://www.example-advocacy.org" in policy
+        and "X-Frame-Options" not in response.headers
+    )
+
+
+def test_the_thank_you_after_an_embedded_form_shows_inside_the_same_iframe(forms, client, app_ctx):
+    embedded = forms.submit("/embed/callback", CALLBACK)
+    direct = forms.submit("/callback", {**CALLBACK, "first_name": "Jim"})
+
+    assert framed_by_the_marketing_site(client.get(embedded.location))
+    assert client.get(direct.location).headers["X-Frame-Options"] == "DENY"
+
+
+def test_errors_on_an_embedded_form_show_inside_the_iframe(forms, client, app_ctx):
+    typo = forms.submit("/embed/guide", {**GUIDE, "zip": "00000"})
+    too_big = client.post("/embed/guide", data={"message": "x" * 70_000})
+
+    assert typo.status_code == 422 and framed_by_the_marketing_site(typo)
+    assert too_big.status_code == 413 and framed_by_the_marketing_site(too_big)
+
+
 @pytest.mark.parametrize("change", ["update", "delete"])
 def test_the_orm_refuses_to_change_or_delete_a_consent_record(forms, app_ctx, change):
     forms.submit("/guide", GUIDE)
