@@ -4,7 +4,8 @@ Serves the real app with bench.run's gunicorn settings and runs a Celery worker 
 bench.followups does (prefork, `--concurrency 2`), on the embedded defaults (SQLite,
 kombu's SQLAlchemy transport, in-memory limits: what `make run` starts) or, with
 `--postgres`, on PostgreSQL and Redis as in production. Warms both up (page+submit
-visitors on /callback; the relay, sweeper and escalation tasks on the worker), then
+visitors on /callback, then callback requests with an email that the worker relays and
+sends, plus one run of the sweeper and the escalation check), then
 prints RSS and PSS per process. Goal (issue 6, section 8): <= 120 MB per web worker,
 <= 150 MB per Celery process.
 
@@ -77,33 +78,55 @@ def _environment(args, instance_dir: str) -> dict[str, str]:
     from bench.settings import DEFAULT_DB, DEFAULT_REDIS, server_env
     from config import normalise_database_url
 
+    env = server_env(normalise_database_url(DEFAULT_DB), DEFAULT_REDIS, instance_dir)
+    env["PYTHONUNBUFFERED"] = "1"  # the pool processes' "succeeded" lines end the warm-up
     if args.postgres:
-        return server_env(normalise_database_url(DEFAULT_DB), DEFAULT_REDIS, instance_dir)
-    env = server_env("", "", instance_dir)  # then drop the servers: the embedded defaults
+        return env
     for name in ("DATABASE_URL", "REDIS_URL", "SMTP_URL"):
         env.pop(name, None)
     return env
 
 
-def _warm_up_worker(env: dict[str, str], log_path: Path) -> None:
-    """Run each periodic task on the worker a few times and wait until all succeeded."""
+def _request_emails(port: int, count: int) -> None:
+    """Callback requests with an email: each leaves a confirmation email due now."""
+    from bench.load import ANSWERS, Browser, hidden_fields, phone_number
+
+    for number in range(count):
+        browser = Browser(port)
+        _, page = browser.request("GET", "/callback")
+        action, fields = hidden_fields(page)
+        answers = {**ANSWERS, "phone": phone_number(5_000_000 + number)}
+        answers.update(email=f"memory-{number}@example.org", consent_email="y")
+        status, _ = browser.request("POST", action or "/callback", {**fields, **answers})
+        if status != 303:
+            raise RuntimeError(f"warm-up submit answered {status}")
+
+
+def _warm_up_worker(env: dict[str, str], emails: int) -> None:
+    """Have the worker relay and send the emails, and run the periodic checks once."""
+    import sqlalchemy as sa
     from celery import Celery
 
     from config import INSTANCE_DIR, celery_settings
 
-    redis_url = env.get("REDIS_URL", "")
     instance = Path(env.get("CRM_INSTANCE_DIR", INSTANCE_DIR))
-    broker = redis_url or f"sqla+sqlite:///{instance / 'celery-broker.sqlite3'}"
+    database = env.get("DATABASE_URL") or f"sqlite:///{instance / 'crm.sqlite3'}"
+    broker = env.get("REDIS_URL") or f"sqla+sqlite:///{instance / 'celery-broker.sqlite3'}"
     sender = Celery("bench-memory", set_as_current=False)
     sender.conf.update(celery_settings(broker))
-    names = [*_WARMUP_TASKS] * 3
-    for name in names:
+    for name in _WARMUP_TASKS:
         sender.send_task(name)
-    deadline = time.monotonic() + 60
-    while log_path.read_bytes().count(b"succeeded in") < len(names):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"warm-up tasks did not all succeed; see {log_path}")
-        time.sleep(0.2)
+    engine = sa.create_engine(database)
+    sent = sa.text("SELECT count(*) FROM outbox WHERE status = 'sent'")
+    deadline = time.monotonic() + 90
+    with engine.connect() as connection:
+        while connection.scalar(sent) < emails:
+            connection.rollback()
+            if time.monotonic() > deadline:
+                raise RuntimeError("the worker did not send the warm-up emails in 90 s")
+            sender.send_task("outbox.relay")  # as beat would, every 2 s
+            time.sleep(2)
+    engine.dispose()
 
 
 def measure(args) -> list[dict]:
@@ -131,7 +154,8 @@ def measure(args) -> list[dict]:
             run_round(
                 "page+submit", port, args.warmup, 0, 4, 100_000, itertools.count(), None
             )  # fmt: skip
-            _warm_up_worker(env, log_path)
+            _request_emails(port, args.emails)
+            _warm_up_worker(env, args.emails)
             time.sleep(0.5)  # let the pool processes settle after their last task
             return process_memory("gunicorn main", web.pid, "gunicorn worker") + process_memory(
                 "celery main", worker.pid, "celery pool process"
@@ -159,6 +183,7 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads")
     parser.add_argument("--concurrency", type=int, default=2, help="Celery pool processes")
+    parser.add_argument("--emails", type=int, default=10, help="emails the worker sends")
     args = parser.parse_args(argv)
     where = "PostgreSQL + Redis" if args.postgres else "embedded defaults (SQLite, no Redis)"
     print(f"memory per process on the {where}, after warm-up:", flush=True)
