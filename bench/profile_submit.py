@@ -82,13 +82,14 @@ def main(argv=None) -> int:
     parser.add_argument("--submits", type=int, default=500)
     parser.add_argument("--page", action="store_true", help="profile the GET, not the POST")
     parser.add_argument("--database-url", default=DEFAULT_DB)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="cumulative", help="pstats key, e.g. tottime")
     parser.add_argument("--no-profile", action="store_true", help="only time, unprofiled")
     parser.add_argument("--save", metavar="PATH", help="also write the pstats data here")
     args = parser.parse_args(argv)
     instance_dir = tempfile.mkdtemp(prefix="crm-bench-profile-")
-    os.environ.update(server_env(args.database_url, DEFAULT_REDIS, instance_dir))
+    os.environ.update(server_env(args.database_url, args.redis_url, instance_dir))
     from bench.roundtrips import RoundTrips
     from bench.tokens import fresh_form_token
     from wsgi import app  # configured from the environment, like gunicorn's
