@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import cache
 
 import redis
 from flask import Flask, current_app
@@ -85,7 +86,7 @@ class _Storage:
 
 def counter(scope: str, value: str, limit_text: str) -> Counter:
     """The counter of `value` for a limit like "30/hour", keyed by an HMAC of the value."""
-    item = parse(limit_text)
+    item = _parse(limit_text)
     secret = current_app.config["SECRET_KEY"].encode()
     digest = hmac.new(secret, f"{scope}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
     prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
@@ -130,6 +131,12 @@ def release(counters: list[Counter]) -> None:
         for c in counters:
             if storage.memory.get(c.key):
                 storage.memory.decr(c.key)
+
+
+@cache
+def _parse(limit_text: str):
+    """The limit item for a text like "30/hour" (parsed once per text, not per submit)."""
+    return parse(limit_text)
 
 
 def _storage() -> _Storage:
