@@ -79,7 +79,6 @@ def _environment(args, instance_dir: str) -> dict[str, str]:
     from config import normalise_database_url
 
     env = server_env(normalise_database_url(DEFAULT_DB), DEFAULT_REDIS, instance_dir)
-    env["PYTHONUNBUFFERED"] = "1"  # the pool processes' "succeeded" lines end the warm-up
     if args.postgres:
         return env
     for name in ("DATABASE_URL", "REDIS_URL", "SMTP_URL"):

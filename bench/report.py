@@ -10,6 +10,14 @@ GOAL_THROUGHPUT, GOAL_P99 = 0.70, 1.50  # against the bare INSERT (the original 
 GOAL_HAND_THROUGHPUT, GOAL_HAND_P99 = 0.50, 2.00
 REAL_TARGETS = ("submit", "page+submit")  # both serve the real app: each 303 is a submission
 _KEYS = ("submits_per_s", "requests_per_s", "p50_ms", "p99_ms", "mean_ms")
+_KEYS += ("server_cpu_ms", "db_cpu_ms")
+
+
+def add_cpu(result: dict, spent: dict[str, float]) -> None:
+    """CPU per POST (warm-up included) of the target's server and its database backends."""
+    posts = max(sum(result["statuses"].values()), 1)
+    result["server_cpu_ms"] = spent["worker"] * 1000 / posts
+    result["db_cpu_ms"] = spent["db"] * 1000 / posts
 
 
 def summarise(rounds: list[dict], targets) -> dict[str, dict]:
@@ -35,6 +43,9 @@ def ratios(summary: dict) -> dict[str, float]:
         "submit/bare throughput": _ratio(submit["submits_per_s"], bare["submits_per_s"]),
         "submit/bare p99": _ratio(submit["p99_ms"], bare["p99_ms"]),
         "hand/bare throughput": _ratio(hand["submits_per_s"], bare["submits_per_s"]),
+        # A cross-check less moved by other work on the machine: the floor's server and
+        # database CPU per submit over the real submit's.
+        "submit/hand CPU-normalised": _ratio(_cpu(hand), _cpu(submit)),
         "page+submit/bare throughput": _ratio(
             summary["page+submit"]["submits_per_s"], bare["submits_per_s"]
         ),
@@ -47,6 +58,10 @@ GOALS = {
     "submit/bare throughput": (">=", GOAL_THROUGHPUT),
     "submit/bare p99": ("<=", GOAL_P99),
 }
+
+
+def _cpu(target: dict) -> float:
+    return target["server_cpu_ms"] + target["db_cpu_ms"]
 
 
 def goals_met(found: dict[str, float]) -> dict[str, bool]:
@@ -75,13 +90,18 @@ def check_rows(rounds: list[dict], rows: dict[str, int]) -> dict:
 
 
 def print_report(summary: dict, found: dict[str, float], check: dict) -> None:
-    print(f"\n{'target':<12}{'submits/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s':>9}")
+    print(
+        f"\n{'target':<12}{'submits/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'req/s':>9}"
+        f"{'server CPU':>12}{'PG CPU':>8}"
+    )
     for target, s in summary.items():
         print(
             f"{target:<12}{s['submits_per_s']:>11.1f}{s['p50_ms']:>9.1f}{s['p99_ms']:>9.1f}"
-            f"{s['errors']:>8}{s['requests_per_s']:>9.1f}"
+            f"{s['errors']:>8}{s['requests_per_s']:>9.1f}{s['server_cpu_ms']:>12.2f}"
+            f"{s['db_cpu_ms']:>8.2f}"
         )
-    print("(req/s: submits plus, for page+submit only, its GET /callback page loads)")
+    print("(req/s: submits plus, for page+submit only, its GET /callback page loads;")
+    print(" CPU: ms per POST of the target's gunicorn processes and its PostgreSQL backends)")
     met = goals_met(found)
     print()
     for name, value in found.items():

@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from bench import report
 from bench.bare_app import CREATE_TABLE, TABLE
+from bench.cpu import CpuMeter
 from bench.hand_app import KEY_PREFIX
 from bench.load import run_round
 from bench.memory import print_memory, process_memory
@@ -169,18 +170,27 @@ def main(argv=None) -> int:
             print(f"warning: load average {load_before:.2f} before start; results will be noisy")
         servers = {server: stack.enter_context(serve(server, args, env)) for server in SERVERS}
         ports = {server: port for server, (port, _) in servers.items()}
+        engine = sa.create_engine(url)
+        database = make_url(url).database
+        meters = {s: CpuMeter(engine, database, p.pid) for s, (_, p) in servers.items()}
         for number, target in itertools.product(range(1, args.rounds + 1), TARGETS):
+            meter = meters[TARGETS[target]]
+            cpu_before = meter.snapshot()
             result = run_round(
                 target, ports[TARGETS[target]], args.seconds, args.warmup, args.concurrency,
                 args.max_requests, phones, fresh_form_token,
             )  # fmt: skip
+            report.add_cpu(result, CpuMeter.spent(cpu_before, meter.snapshot()))
             rounds.append(result)
             print(
                 f"round {number} {target:<11} {result['submits_per_s']:7.1f} submits/s  "
                 f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
-                f"errors {result['error_kinds'] or 0}  client CPU {result['client_cpu_cores']}",
+                f"errors {result['error_kinds'] or 0}  client CPU {result['client_cpu_cores']}  "
+                f"CPU/submit: server {result['server_cpu_ms']:.1f} ms, "
+                f"PostgreSQL {result['db_cpu_ms']:.1f} ms",
                 flush=True,
             )
+        engine.dispose()
         memory = [
             row
             for server, (_, process) in servers.items()
