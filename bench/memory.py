@@ -75,10 +75,10 @@ def goals(rows: list[dict]) -> dict[str, float]:
 
 
 def _environment(args, instance_dir: str) -> dict[str, str]:
-    from bench.settings import DEFAULT_DB, DEFAULT_REDIS, server_env
+    from bench.settings import server_env
     from config import normalise_database_url
 
-    env = server_env(normalise_database_url(DEFAULT_DB), DEFAULT_REDIS, instance_dir)
+    env = server_env(normalise_database_url(args.database_url), args.redis_url, instance_dir)
     if args.postgres:
         return env
     for name in ("DATABASE_URL", "REDIS_URL", "SMTP_URL"):
@@ -177,7 +177,11 @@ def report(rows: list[dict]) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    from bench.settings import DEFAULT_DB, DEFAULT_REDIS
+
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL and Redis")
+    parser.add_argument("--database-url", default=DEFAULT_DB, help="with --postgres: recreated")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS, help="with --postgres")
     parser.add_argument("--warmup", type=float, default=5, help="seconds of web traffic")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads")
