@@ -9,7 +9,8 @@ form's hidden fields), then POSTs only, each with a fresh form token and a new p
 and profiles the POSTs. `--page` does what `page+submit` does (a new visitor per submit)
 and profiles the GETs. Both print wall and CPU ms per request and its round trips.
 
-    .venv/bin/python -m bench.profile_submit --submits 500 [--page] [--no-profile]
+    .venv/bin/python -m bench.profile_submit --submits 500 [--page] [--no-profile] [--cpu]
+    .venv/bin/python -m bench.profile_submit --no-profile --without-capture   # the rest alone
 """
 
 import argparse
@@ -71,6 +72,16 @@ def _first_free_phone(app) -> int:
         return 10_000_000 + db.session.scalar(sa.text("SELECT count(*) FROM contacts"))
 
 
+def _stub_capture() -> None:
+    """Answer every submit as stored without touching the database (a diagnostic only)."""
+    from crm.services import capture
+
+    def submit_lead(lead, meta, idempotency_key=None, received_at=None):
+        return capture.CaptureResult("0" * 32, 0, is_new_contact=True, replayed=False)
+
+    capture.submit_lead = submit_lead
+
+
 def _page(client) -> dict:
     page = client.get("/callback")
     assert page.status_code == 200, page.status_code
@@ -90,6 +101,11 @@ def main(argv=None) -> int:
         "--cpu", action="store_true", help="profile CPU time, not wall (waits on I/O vanish)"
     )
     parser.add_argument("--save", metavar="PATH", help="also write the pstats data here")
+    parser.add_argument(
+        "--without-capture",
+        action="store_true",
+        help="stub capture.submit_lead out: what the rest of the submit costs",
+    )
     args = parser.parse_args(argv)
     instance_dir = tempfile.mkdtemp(prefix="crm-bench-profile-")
     os.environ.update(server_env(args.database_url, args.redis_url, instance_dir))
@@ -97,6 +113,8 @@ def main(argv=None) -> int:
     from bench.tokens import fresh_form_token
     from wsgi import app  # configured from the environment, like gunicorn's
 
+    if args.without_capture:
+        _stub_capture()
     client = app.test_client()
     phones = itertools.count(_first_free_phone(app))
     profile = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
