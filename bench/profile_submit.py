@@ -72,6 +72,24 @@ def _first_free_phone(app) -> int:
         return 10_000_000 + db.session.scalar(sa.text("SELECT count(*) FROM contacts"))
 
 
+def _profile_hand(args, meter: Meter, phones) -> int:
+    """The same measurement of the hand-written floor's POST, with bench.run's bare body."""
+    from bench.hand_app import app as hand_app
+
+    client = hand_app.test_client()
+    body = {**ANSWERS, "csrf_token": "x" * 91, "form_token": "x" * 64, "page_url": "x" * 30}
+    for number in range(-WARMUP, args.submits):
+        data = {**body, "phone": phone_number(next(phones))}
+        post = meter.run(number >= 0, client.post, "/submit", data=data)
+        assert post.status_code == 303, post.status_code
+    print(
+        f"POST /submit (hand floor): {meter.wall / meter.count * 1000:.2f} ms wall, "
+        f"{meter.cpu / meter.count * 1000:.2f} ms CPU each ({meter.count} measured)"
+    )
+    meter.trips.print_per_request(meter.count)
+    return 0
+
+
 def _stub_capture() -> None:
     """Answer every submit as stored without touching the database (a diagnostic only)."""
     from crm.services import capture
@@ -106,6 +124,9 @@ def main(argv=None) -> int:
         action="store_true",
         help="stub capture.submit_lead out: what the rest of the submit costs",
     )
+    parser.add_argument(
+        "--hand", action="store_true", help="the hand-written floor's POST instead (bench.hand_app)"
+    )
     args = parser.parse_args(argv)
     instance_dir = tempfile.mkdtemp(prefix="crm-bench-profile-")
     os.environ.update(server_env(args.database_url, args.redis_url, instance_dir))
@@ -119,6 +140,8 @@ def main(argv=None) -> int:
     phones = itertools.count(_first_free_phone(app))
     profile = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     meter = Meter(None if args.no_profile else profile, RoundTrips().install())
+    if args.hand:
+        return _profile_hand(args, meter, phones)
     fields = _page(client)  # the `submit` target's one GET per visitor
     for number in range(-WARMUP, args.submits):
         measured = number >= 0
