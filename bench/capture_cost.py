@@ -117,6 +117,19 @@ def _core_variant():
     return submit_once
 
 
+def core_app():
+    """The real app with the experiment installed: `gunicorn 'bench.capture_cost:core_app()'`.
+
+    For `bench.run --capture core` only: what the submit would cost served, if the
+    capture service wrote its rows this way.
+    """
+    from crm.services import capture
+    from wsgi import app
+
+    capture._submit_once = _core_variant()
+    return app
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500)
