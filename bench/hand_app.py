@@ -20,7 +20,8 @@ from functools import cache
 import sqlalchemy as sa
 from flask import Flask, redirect, request
 
-from config import Config, normalise_database_url
+from bench.bare_app import app_engine_options
+from config import normalise_database_url
 
 # The hand floor's submissions are told apart from the real app's by this key prefix.
 KEY_PREFIX = "hand:"
@@ -71,7 +72,7 @@ app = Flask(__name__)
 def engine() -> sa.Engine:
     """Created on first use, like bench.bare_app's."""
     url = normalise_database_url(os.environ["DATABASE_URL"])
-    return sa.create_engine(url, **Config.SQLALCHEMY_ENGINE_OPTIONS)
+    return sa.create_engine(url, **app_engine_options(url))
 
 
 @app.get("/")
