@@ -13,7 +13,7 @@ from functools import cache
 import sqlalchemy as sa
 from flask import Flask, redirect, request
 
-from config import Config, normalise_database_url
+from config import CONFIGS, normalise_database_url
 
 TABLE = "bench_bare"
 CREATE_TABLE = f"""
@@ -28,11 +28,23 @@ app = Flask(__name__)
 _INSERT = sa.text(f"INSERT INTO {TABLE} (payload) VALUES (:payload)")
 
 
+def app_engine_options(url: str) -> dict:
+    """The engine options the real app uses for this URL, so the baselines pay what it pays."""
+    config_cls = CONFIGS[os.environ.get("CRM_ENV", "development")]
+    config = {name: getattr(config_cls, name) for name in dir(config_cls) if name.isupper()}
+    config["SQLALCHEMY_DATABASE_URI"] = url
+    try:  # the app derives them from its config (timeouts per backend) ...
+        from crm import engine_options
+    except ImportError:  # ... or, before that, kept them in Config
+        return dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    return engine_options(config)
+
+
 @cache
 def engine() -> sa.Engine:
     """Created on first use, so that bench/run.py can import the DDL without a database."""
     url = normalise_database_url(os.environ["DATABASE_URL"])
-    return sa.create_engine(url, **Config.SQLALCHEMY_ENGINE_OPTIONS)
+    return sa.create_engine(url, **app_engine_options(url))
 
 
 @app.get("/")

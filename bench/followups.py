@@ -33,6 +33,7 @@ if __package__ in (None, ""):  # run as `python bench/followups.py`
 import redis
 from sqlalchemy.engine import make_url
 
+from bench.cpu import CpuMeter, machine_ticks
 from bench.followups_worker import celery_worker
 from tests.smtp_sink import start_smtp_sink
 from tests.worker import worker_env
@@ -77,61 +78,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     if unknown or "raw" not in args.targets or len(args.targets) < 2:
         parser.error(f"--targets: raw and at least one of {TARGETS[1:]}; unknown {unknown or ''}")
     return args
-
-
-# --- what the worker processes and PostgreSQL spend (Linux /proc) --------------------------
-
-
-def _cpu_seconds(pids) -> dict[int, float]:
-    ticks = os.sysconf("SC_CLK_TCK")
-    found = {}
-    for pid in pids:
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            found[pid] = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-    return found
-
-
-def _group(pgid: int) -> list[int]:
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError):
-            if int(stat.read_text().rsplit(")", 1)[1].split()[2]) == pgid:
-                members.append(int(stat.parent.name))
-    return members
-
-
-def _machine_ticks() -> tuple[int, int]:
-    """(busy, all) CPU ticks of the whole machine since boot, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    return sum(values) - values[3] - values[4], sum(values)  # minus idle and iowait
-
-
-class CpuMeter:
-    """CPU seconds of a worker's process group and of this database's PostgreSQL backends."""
-
-    def __init__(self, engine, database: str, worker_pid: int) -> None:
-        self.engine, self.database, self.worker_pid = engine, database, worker_pid
-
-    def _backends(self) -> list[int]:
-        import sqlalchemy as sa
-
-        with self.engine.connect() as connection:
-            query = sa.text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"
-            )
-            return list(connection.scalars(query, {"d": self.database}))
-
-    def snapshot(self) -> dict:
-        worker = _cpu_seconds(_group(self.worker_pid))
-        return {"worker": worker, "db": _cpu_seconds(self._backends())}
-
-    @staticmethod
-    def spent(before: dict, after: dict) -> dict[str, float]:
-        return {
-            part: round(sum(t - before[part].get(pid, 0.0) for pid, t in after[part].items()), 3)
-            for part in ("worker", "db")
-        }
 
 
 # --- the database, the seed rows and the checks ----------------------------------------------
@@ -250,7 +196,7 @@ def run_round(target: str, ids: list[int], ctx: dict, timeout: float) -> dict:
     clear(sink)
     wanted = len(ids)
     cpu_before = meter.snapshot()
-    machine_before, bench_before = _machine_ticks(), time.process_time()
+    machine_before, bench_before = machine_ticks(), time.process_time()
     relays = 0
     started = time.perf_counter()
     if target == "raw":
@@ -273,7 +219,7 @@ def run_round(target: str, ids: list[int], ctx: dict, timeout: float) -> dict:
             next_tick += RELAY_TICK
         time.sleep(0.005)
     elapsed = time.perf_counter() - started
-    machine_after, bench_cpu = _machine_ticks(), time.process_time() - bench_before
+    machine_after, bench_cpu = machine_ticks(), time.process_time() - bench_before
     busy, ticks = (a - b for a, b in zip(machine_after, machine_before, strict=True))
     complete = len(sink.messages) >= wanted
     # Untimed: the last tasks' bookkeeping (relay: mark_sent after the SMTP reply).

@@ -4,6 +4,7 @@ Stdlib only (the form tokens come from a callable the caller passes), so the loa
 dependency. Three kinds of visitor, one per target:
 
 - `bare`: POST the bare endpoint a body of the real form's size.
+- `hand`: POST the same body to the hand-written floor (bench/hand_app.py).
 - `submit`: GET /callback once, in warm-up (session cookie with the CSRF secret, hidden
   fields), then only POST it, each time with a fresh form token and a new phone.
 - `page+submit`: what a new browser visitor does per submit: GET /callback with an empty
@@ -154,7 +155,12 @@ def _visit_page_submit(browser: Browser, shared: Shared, tally: Tally, _state: d
         _post_form(browser, shared, tally, form["action"], form["fields"])
 
 
-VISITS = {"bare": _visit_bare, "submit": _visit_submit, "page+submit": _visit_page_submit}
+VISITS = {
+    "bare": _visit_bare,
+    "hand": _visit_bare,  # the same body to the hand-written floor's /submit
+    "submit": _visit_submit,
+    "page+submit": _visit_page_submit,
+}
 
 
 def _fetch_form(browser: Browser, shared: Shared, tally: Tally, record_page: bool):
@@ -219,7 +225,7 @@ def run_round(
     tallies = [Tally() for _ in range(concurrency)]
     threads = []
     for tally in tallies:  # each visitor its own state: the bare body, or its session's form
-        state = dict(body) if target == "bare" else {}
+        state = dict(body) if target in ("bare", "hand") else {}
         args = (port, shared, tally, visit, state)
         threads.append(threading.Thread(target=_visitor, args=args, daemon=True))
     for thread in threads:

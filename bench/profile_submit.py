@@ -9,7 +9,8 @@ form's hidden fields), then POSTs only, each with a fresh form token and a new p
 and profiles the POSTs. `--page` does what `page+submit` does (a new visitor per submit)
 and profiles the GETs. Both print wall and CPU ms per request and its round trips.
 
-    .venv/bin/python -m bench.profile_submit --submits 500 [--page] [--no-profile]
+    .venv/bin/python -m bench.profile_submit --submits 500 [--page] [--no-profile] [--cpu]
+    .venv/bin/python -m bench.profile_submit --no-profile --without-capture   # the rest alone
 """
 
 import argparse
@@ -71,6 +72,34 @@ def _first_free_phone(app) -> int:
         return 10_000_000 + db.session.scalar(sa.text("SELECT count(*) FROM contacts"))
 
 
+def _profile_hand(args, meter: Meter, phones) -> int:
+    """The same measurement of the hand-written floor's POST, with bench.run's bare body."""
+    from bench.hand_app import app as hand_app
+
+    client = hand_app.test_client()
+    body = {**ANSWERS, "csrf_token": "x" * 91, "form_token": "x" * 64, "page_url": "x" * 30}
+    for number in range(-WARMUP, args.submits):
+        data = {**body, "phone": phone_number(next(phones))}
+        post = meter.run(number >= 0, client.post, "/submit", data=data)
+        assert post.status_code == 303, post.status_code
+    print(
+        f"POST /submit (hand floor): {meter.wall / meter.count * 1000:.2f} ms wall, "
+        f"{meter.cpu / meter.count * 1000:.2f} ms CPU each ({meter.count} measured)"
+    )
+    meter.trips.print_per_request(meter.count)
+    return 0
+
+
+def _stub_capture() -> None:
+    """Answer every submit as stored without touching the database (a diagnostic only)."""
+    from crm.services import capture
+
+    def submit_lead(lead, meta, idempotency_key=None, received_at=None):
+        return capture.CaptureResult("0" * 32, 0, is_new_contact=True, replayed=False)
+
+    capture.submit_lead = submit_lead
+
+
 def _page(client) -> dict:
     page = client.get("/callback")
     assert page.status_code == 200, page.status_code
@@ -82,20 +111,37 @@ def main(argv=None) -> int:
     parser.add_argument("--submits", type=int, default=500)
     parser.add_argument("--page", action="store_true", help="profile the GET, not the POST")
     parser.add_argument("--database-url", default=DEFAULT_DB)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="cumulative", help="pstats key, e.g. tottime")
     parser.add_argument("--no-profile", action="store_true", help="only time, unprofiled")
+    parser.add_argument(
+        "--cpu", action="store_true", help="profile CPU time, not wall (waits on I/O vanish)"
+    )
     parser.add_argument("--save", metavar="PATH", help="also write the pstats data here")
+    parser.add_argument(
+        "--without-capture",
+        action="store_true",
+        help="stub capture.submit_lead out: what the rest of the submit costs",
+    )
+    parser.add_argument(
+        "--hand", action="store_true", help="the hand-written floor's POST instead (bench.hand_app)"
+    )
     args = parser.parse_args(argv)
     instance_dir = tempfile.mkdtemp(prefix="crm-bench-profile-")
-    os.environ.update(server_env(args.database_url, DEFAULT_REDIS, instance_dir))
+    os.environ.update(server_env(args.database_url, args.redis_url, instance_dir))
     from bench.roundtrips import RoundTrips
     from bench.tokens import fresh_form_token
     from wsgi import app  # configured from the environment, like gunicorn's
 
+    if args.without_capture:
+        _stub_capture()
     client = app.test_client()
     phones = itertools.count(_first_free_phone(app))
-    meter = Meter(None if args.no_profile else cProfile.Profile(), RoundTrips().install())
+    profile = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
+    meter = Meter(None if args.no_profile else profile, RoundTrips().install())
+    if args.hand:
+        return _profile_hand(args, meter, phones)
     fields = _page(client)  # the `submit` target's one GET per visitor
     for number in range(-WARMUP, args.submits):
         measured = number >= 0

@@ -1,10 +1,11 @@
-"""One command: the real /callback submit against a bare one-INSERT endpoint.
+"""One command: the real /callback submit against a bare one-INSERT endpoint and a hand floor.
 
-Recreates an empty bench database (migrations only, no seed data), serves both apps under
-the same gunicorn settings, loads the targets alternately from 127.0.0.1 (bare, submit,
-page+submit: alternating evens out drift on a small, noisy machine), prints submits/s,
-p50/p99 and the submit/bare ratios, writes bench/results/latest.json and checks that
-every 303 stored exactly one submission.
+Recreates an empty bench database (migrations only, no seed data), serves the three apps
+under the same gunicorn settings, loads the targets alternately from 127.0.0.1 (bare,
+hand, submit, page+submit: alternating evens out drift on a small, noisy machine), prints
+submits/s, p50/p99, the submit/bare and submit/hand ratios and the RSS of every server
+process, writes bench/results/latest.json and checks that every 303 stored exactly one
+submission.
 
     .venv/bin/python -m bench.run --seconds 15
 """
@@ -33,15 +34,23 @@ from sqlalchemy.engine import make_url
 
 from bench import report
 from bench.bare_app import CREATE_TABLE, TABLE
+from bench.cpu import CpuMeter
+from bench.hand_app import KEY_PREFIX
 from bench.load import run_round
+from bench.memory import print_memory, process_memory
 from bench.settings import DEFAULT_DB, DEFAULT_REDIS, server_env
 from bench.tokens import fresh_form_token
 from config import normalise_database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-SERVERS = {"bare": ("bench.bare_app:app", "/"), "real": ("wsgi:app", "/callback")}
-TARGETS = {"bare": "bare", "submit": "real", "page+submit": "real"}  # target -> server
+SERVERS = {
+    "bare": ("bench.bare_app:app", "/"),
+    "hand": ("bench.hand_app:app", "/"),
+    "real": ("wsgi:app", "/callback"),
+}
+# target -> server
+TARGETS = {"bare": "bare", "hand": "hand", "submit": "real", "page+submit": "real"}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -55,6 +64,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads (both)")
     parser.add_argument("--database-url", default=DEFAULT_DB)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
+    parser.add_argument(
+        "--capture",
+        choices=("app", "core"),
+        default="app",
+        help="core: serve the real app with bench.capture_cost's experiment (not app code)",
+    )
     return parser.parse_args(argv)
 
 
@@ -71,8 +86,9 @@ def recreate_database(url: str) -> None:
     admin.dispose()
 
 
-def prepare(args, url: str, env: dict[str, str]) -> None:
-    redis.Redis.from_url(args.redis_url, socket_timeout=2).ping()  # else limits fall back
+def prepare_database(url: str, redis_url: str, env: dict[str, str]) -> None:
+    """An empty, migrated bench database with the bare table; Redis must answer."""
+    redis.Redis.from_url(redis_url, socket_timeout=2).ping()  # else limits fall back
     recreate_database(url)
     flask = [sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"]
     subprocess.run(flask, cwd=ROOT, env=env, check=True, capture_output=True)
@@ -90,8 +106,10 @@ def free_port() -> int:
 
 @contextmanager
 def serve(server: str, args, env: dict[str, str]):
-    """Run gunicorn for one server on a free port; always stop it, by PID."""
+    """Run gunicorn for one server on a free port; yield (port, process); always stop it."""
     app_spec, probe = SERVERS[server]
+    if server == "real" and getattr(args, "capture", "app") == "core":
+        app_spec = "bench.capture_cost:core_app()"
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(args.workers)]
     command += ["--threads", str(args.threads), "-b", f"127.0.0.1:{port}", app_spec]
@@ -102,7 +120,7 @@ def serve(server: str, args, env: dict[str, str]):
         )
     try:
         _wait_ready(process, port, probe, log_path)
-        yield port
+        yield port, process
     finally:
         process.terminate()
         try:
@@ -133,6 +151,9 @@ def count_rows(url: str) -> dict[str, int]:
     with engine.connect() as connection:
         tables = ("submissions", "contacts", "suspected_spam", TABLE)
         counts = {t: connection.scalar(sa.text(f"SELECT count(*) FROM {t}")) for t in tables}
+        hand = sa.text("SELECT count(*) FROM submissions WHERE idempotency_key LIKE :prefix")
+        counts["hand submissions"] = connection.scalar(hand, {"prefix": KEY_PREFIX + "%"})
+        counts["submissions"] -= counts["hand submissions"]
     engine.dispose()
     return counts
 
@@ -152,22 +173,39 @@ def main(argv=None) -> int:
         env = server_env(url, args.redis_url, instance_dir)
         print(f"preparing {make_url(url).render_as_string(hide_password=True)} ...", flush=True)
         load_before = os.getloadavg()[0]  # other work on the machine skews every target
-        prepare(args, url, env)
+        prepare_database(url, args.redis_url, env)
         if load_before > 0.5:
             print(f"warning: load average {load_before:.2f} before start; results will be noisy")
-        ports = {server: stack.enter_context(serve(server, args, env)) for server in SERVERS}
+        servers = {server: stack.enter_context(serve(server, args, env)) for server in SERVERS}
+        ports = {server: port for server, (port, _) in servers.items()}
+        engine = sa.create_engine(url)
+        database = make_url(url).database
+        meters = {s: CpuMeter(engine, database, p.pid) for s, (_, p) in servers.items()}
         for number, target in itertools.product(range(1, args.rounds + 1), TARGETS):
+            meter = meters[TARGETS[target]]
+            cpu_before = meter.snapshot()
             result = run_round(
                 target, ports[TARGETS[target]], args.seconds, args.warmup, args.concurrency,
                 args.max_requests, phones, fresh_form_token,
             )  # fmt: skip
+            report.add_cpu(result, CpuMeter.spent(cpu_before, meter.snapshot()))
             rounds.append(result)
             print(
                 f"round {number} {target:<11} {result['submits_per_s']:7.1f} submits/s  "
                 f"p50 {result['p50_ms']:6.1f} ms  p99 {result['p99_ms']:6.1f} ms  "
-                f"errors {result['error_kinds'] or 0}  client CPU {result['client_cpu_cores']}",
+                f"errors {result['error_kinds'] or 0}  client CPU {result['client_cpu_cores']}  "
+                f"CPU/submit: server {result['server_cpu_ms']:.1f} ms, "
+                f"PostgreSQL {result['db_cpu_ms']:.1f} ms",
                 flush=True,
             )
+        engine.dispose()
+        memory = [
+            row
+            for server, (_, process) in servers.items()
+            for row in process_memory(f"{server} gunicorn main", process.pid, f"{server} worker")
+        ]
+    print("\nmemory after the rounds (RSS and PSS per gunicorn process):")
+    print_memory(memory)
     summary = report.summarise(rounds, TARGETS)
     ratios = report.ratios(summary)
     check = report.check_rows(rounds, count_rows(url))
@@ -180,11 +218,12 @@ def main(argv=None) -> int:
             "python": platform.python_version(),
             "load_avg_1m_before": load_before,
         },
-        "goal": {"throughput_ratio_min": report.GOAL_THROUGHPUT, "p99_ratio_max": report.GOAL_P99},
+        "goal": {name: f"{sign} {bound}" for name, (sign, bound) in report.GOALS.items()},
         "summary": summary,
         "ratios": ratios,
         "met": report.goals_met(ratios),
         "check": check,
+        "memory": memory,
         "rounds": rounds,
     }
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2) + "\n")

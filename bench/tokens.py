@@ -12,6 +12,7 @@ from crm.services.form_tokens import issue_token
 
 _app = Flask("bench-tokens")
 _app.config["SECRET_KEY"] = SECRET_KEY
+_app.config["SECRET_KEY_FALLBACKS"] = []  # as the served app has none
 
 
 def fresh_form_token() -> str:

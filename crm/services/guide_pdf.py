@@ -3,17 +3,19 @@
 from io import BytesIO
 
 from flask import current_app, render_template
-from reportlab.lib import colors
-from reportlab.lib.pagesizes import LETTER
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-from reportlab.lib.units import inch
-from reportlab.platypus import ListFlowable, ListItem, Paragraph, SimpleDocTemplate, Spacer
+
+# reportlab is imported where a PDF is built, not here: this module is imported by every
+# web and Celery process, and most of them never build a guide (reportlab costs ~6 MB each).
 
 GUIDE_TITLE = "Mesothelioma: a guide for patients and families"
 
 
 def render_guide_pdf(first_name: str | None) -> bytes:
     """Build the guide; the text lives in templates/guide/guide.txt ("# " headings, "- " items)."""
+    from reportlab.lib.pagesizes import LETTER
+    from reportlab.lib.units import inch
+    from reportlab.platypus import SimpleDocTemplate
+
     text = render_template(
         "guide/guide.txt",
         first_name=first_name,
@@ -36,6 +38,10 @@ def render_guide_pdf(first_name: str | None) -> bytes:
 
 
 def _flowables(text: str) -> list:
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+    from reportlab.platypus import ListFlowable, ListItem, Paragraph, Spacer
+
     styles = getSampleStyleSheet()
     teal = colors.HexColor("#0b4f5c")
     title = ParagraphStyle("GuideTitle", parent=styles["Title"], textColor=teal)

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 from functools import cache
 
 import phonenumbers
-import zipcodes
 from email_validator import EmailNotValidError, validate_email
 from phonenumbers import timezone as phone_timezones
+
+from crm.data import zip_table
 
 
 class InvalidInput(ValueError):
@@ -48,12 +49,10 @@ def time_zone_for_phone(e164: str) -> str | None:
 
 
 @cache
-def _zip_index() -> dict[str, ZipInfo]:
-    # zipcodes.matching() scans the whole data set on each call; index it once.
-    return {
-        entry["zip_code"]: ZipInfo(entry["zip_code"], entry["state"], entry.get("timezone") or None)
-        for entry in zipcodes.list_all()
-    }
+def _zip_index() -> dict[str, tuple[str, str | None]]:
+    # The compact table shipped in crm/data (a few MB in memory), not the zipcodes
+    # package, which keeps every field of every ZIP (~180 MB in every process).
+    return zip_table.read(zip_table.TABLE_PATH.read_text())
 
 
 def lookup_zip(raw: str) -> ZipInfo:
@@ -63,15 +62,15 @@ def lookup_zip(raw: str) -> ZipInfo:
         digits = digits[:5]
     if len(digits) != 5 or not digits.isdigit() or not digits.isascii():
         raise InvalidInput("Please enter a 5-digit US ZIP code.")
-    info = _zip_index().get(digits)
-    if info is None:
+    found = _zip_index().get(digits)
+    if found is None:
         raise InvalidInput("We could not find this ZIP code. Please check it.")
-    return info
+    return ZipInfo(digits, *found)
 
 
 def known_states() -> list[str]:
     """Every state and territory code that has ZIP codes, for the mailing-address form."""
-    return sorted({info.state for info in _zip_index().values()})
+    return sorted({state for state, _ in _zip_index().values()})
 
 
 def warm_up() -> None:

@@ -1,12 +1,13 @@
 """Checks every public submit passes before it may become a lead: bots, rate limits, meta."""
 
 import re
+from functools import wraps
 
 from flask import current_app, request
-from flask_limiter.util import get_remote_address
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
-from crm.extensions import limiter
+from crm.services import rate_limits
 from crm.services.form_tokens import FormToken
 from crm.services.leads import RequestMeta
 
@@ -49,20 +50,27 @@ def _submitted(name: str) -> str:
     try:
         source = request.form if request.form else (request_json() or {})
     except RequestEntityTooLarge:
-        # Answered with 413 by the view; raising here would make the limiter believe its
-        # storage is down and fall back to per-process memory.
+        # Answered with 413 by the view, which the limits then do not count.
         return ""
     value = source.get(name) if hasattr(source, "get") else None
     return str(value)[:254].strip().lower() if value else ""
 
 
-def _email_key() -> str:
-    return "email:" + _submitted("email")
-
-
-def _phone_key() -> str:
+def _limit_counters() -> list[rate_limits.Counter]:
+    """The counters this submit counts on: its IP, and its email and phone when given."""
+    config = current_app.config
+    per_contact = config["SUBMIT_LIMIT_PER_CONTACT"]
+    # The IP is hashed too: under the GDPR an IP address is personal data, and the
+    # counter needs only to tell one address from another, never to show it.
+    counters = [
+        rate_limits.counter("submit-ip", request.remote_addr or "", config["SUBMIT_LIMIT_PER_IP"])
+    ]
+    if email := _submitted("email"):
+        counters.append(rate_limits.counter("submit-email", email, per_contact))
     # Digits only, so "(555) 201-4567" and "555.201.4567" count as the same person.
-    return "phone:" + _NOT_DIGITS.sub("", _submitted("phone"))[-10:]
+    if phone := _NOT_DIGITS.sub("", _submitted("phone"))[-10:]:
+        counters.append(rate_limits.counter("submit-phone", phone, per_contact))
+    return counters
 
 
 def _accepted(response) -> bool:
@@ -70,31 +78,36 @@ def _accepted(response) -> bool:
     return response.status_code in (201, 302, 303)
 
 
-per_ip_limit = limiter.shared_limit(
-    lambda: current_app.config["SUBMIT_LIMIT_PER_IP"],
-    scope="submit-ip",
-    key_func=get_remote_address,
-    methods=["POST"],
-    deduct_when=_accepted,
-)
-per_email_limit = limiter.shared_limit(
-    lambda: current_app.config["SUBMIT_LIMIT_PER_CONTACT"],
-    scope="submit-email",
-    key_func=_email_key,
-    methods=["POST"],
-    deduct_when=_accepted,
-    exempt_when=lambda: not _submitted("email"),
-)
-per_phone_limit = limiter.shared_limit(
-    lambda: current_app.config["SUBMIT_LIMIT_PER_CONTACT"],
-    scope="submit-phone",
-    key_func=_phone_key,
-    methods=["POST"],
-    deduct_when=_accepted,
-    exempt_when=lambda: not _submitted("phone"),
-)
+class SubmitLimitExceeded(RateLimitExceeded):
+    """Too many accepted submits from one IP, email or phone within the limit's window."""
+
+    def __init__(self, scope: str) -> None:
+        self.limit, self.response, self.scope = None, None, scope
+        TooManyRequests.__init__(self, description=f"Too many submits ({scope})")
 
 
 def submit_limits(view):
-    """Apply the per-IP, per-email and per-phone submit limits to a view."""
-    return per_ip_limit(per_email_limit(per_phone_limit(view)))
+    """Apply the per-IP, per-email and per-phone submit limits to a view's POSTs.
+
+    A submit is counted before the view runs (one Redis round trip for all three) and
+    the count is taken back unless the view stored it.
+    """
+
+    @wraps(view)
+    def limited(*args, **kwargs):
+        if request.method != "POST" or not current_app.config["RATELIMIT_ENABLED"]:
+            return view(*args, **kwargs)
+        counters = _limit_counters()
+        full = rate_limits.acquire(counters)
+        if full is not None:
+            raise SubmitLimitExceeded(full.scope)
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except BaseException:
+            rate_limits.release(counters)
+            raise
+        if not _accepted(response):
+            rate_limits.release(counters)
+        return response
+
+    return limited
