@@ -124,6 +124,8 @@ class Config:
     # Over the limit a submit is still kept, apart, for staff to release.
     SUBMIT_LIMIT_PER_IP = os.environ.get("SUBMIT_LIMIT_PER_IP", "200/hour")
     SUBMIT_LIMIT_PER_CONTACT = os.environ.get("SUBMIT_LIMIT_PER_CONTACT", "8/hour")
+    # The JSON API's calls all come from its client's server: a budget per API key.
+    SUBMIT_LIMIT_PER_API_KEY = os.environ.get("SUBMIT_LIMIT_PER_API_KEY", "3000/hour")
 
     # Bot checks on the signed render timestamp of every public form.
     FORM_MIN_SECONDS = float(os.environ.get("FORM_MIN_SECONDS", "3"))

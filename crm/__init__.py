@@ -128,10 +128,13 @@ def register_error_handlers(app: Flask) -> None:
     from flask import request
 
     def handle(status: int):
+        # A client told "too many" is told when to try again (RFC 6585), not left to guess.
+        headers = {"Retry-After": "60"} if status == 429 else {}
+
         def handler(error):
             if request.path.startswith("/api/"):
-                return {"error": getattr(error, "name", "Error")}, status
-            return render_template(f"errors/{status}.html"), status
+                return {"error": getattr(error, "name", "Error")}, status, headers
+            return render_template(f"errors/{status}.html"), status, headers
 
         return handler
 

@@ -37,6 +37,11 @@ def _form_schema(kind: FormKind) -> dict:
         properties[field.name] = {"description": str(field.label.text), **_field_schema(field)}
         if field.flags.required:
             required.append(field.name)
+    properties["visitor_ip"] = {
+        "description": "The visitor's IP address, for the consent record and per-visitor limits",
+        "type": "string",
+        "format": "ip",
+    }
     return {"type": "object", "properties": properties, "required": required}
 
 
@@ -75,7 +80,10 @@ def _operation(kind: FormKind) -> dict:
                     "content": _json("Errors"),
                 },
                 "422": {"description": "Invalid fields", "content": _json("Errors")},
-                "429": {"description": "Too many submits from this address"},
+                "429": {
+                    "description": "Too many submits from this API key, visitor address, "
+                    "email or phone; retry after the Retry-After seconds"
+                },
             },
             "security": [{"bearer": []}],
         }

@@ -1,9 +1,10 @@
 """Checks every public submit passes before it may become a lead: bots, rate limits, meta."""
 
+import ipaddress
 import re
 from functools import wraps
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
@@ -14,10 +15,24 @@ from crm.services.leads import RequestMeta
 _NOT_DIGITS = re.compile(r"\D")
 
 
+def client_address() -> str | None:
+    """The visitor's address: the peer (the real client behind trusted proxies), or, on the
+    JSON API, the `visitor_ip` its client's server forwards for the visitor it speaks for."""
+    if g.get("api_key_id") is not None:
+        payload = request_json()
+        forwarded = payload.get("visitor_ip") if isinstance(payload, dict) else None
+        if isinstance(forwarded, str):
+            try:
+                return str(ipaddress.ip_address(forwarded.strip()))
+            except ValueError:
+                pass
+    return request.remote_addr
+
+
 def request_meta(page_url: str | None = None) -> RequestMeta:
     """Where this submit came from, as stored on the submission and consent records."""
     return RequestMeta(
-        ip_address=(request.remote_addr or "")[:45] or None,
+        ip_address=(client_address() or "")[:45] or None,
         user_agent=(request.user_agent.string or "")[:500] or None,
         page_url=page_url or request.url,
     )
@@ -62,9 +77,15 @@ def _limit_counters() -> list[rate_limits.Counter]:
     per_contact = config["SUBMIT_LIMIT_PER_CONTACT"]
     # The IP is hashed too: under the GDPR an IP address is personal data, and the
     # counter needs only to tell one address from another, never to show it.
-    counters = [
-        rate_limits.counter("submit-ip", request.remote_addr or "", config["SUBMIT_LIMIT_PER_IP"])
-    ]
+    address = client_address() or ""
+    counters = []
+    api_key_id = g.get("api_key_id")
+    if api_key_id is not None:
+        # Every API call comes from the client's server: its own budget, not one visitor's.
+        limit = config["SUBMIT_LIMIT_PER_API_KEY"]
+        counters.append(rate_limits.counter("submit-api-key", str(api_key_id), limit))
+    if api_key_id is None or address != request.remote_addr:
+        counters.append(rate_limits.counter("submit-ip", address, config["SUBMIT_LIMIT_PER_IP"]))
     if email := _submitted("email"):
         counters.append(rate_limits.counter("submit-email", email, per_contact))
     # Digits only, so "(555) 201-4567" and "555.201.4567" count as the same person.

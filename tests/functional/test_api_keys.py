@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import ApiKey, Contact, OutboxMessage, Submission, SuspectedSpam
+from crm.models import ApiKey, ConsentRecord, Contact, OutboxMessage, Submission, SuspectedSpam
 from crm.services.api_keys import create_api_key, revoke_api_key
 from tests.functional.test_api import API_BODIES, count
 
@@ -265,3 +265,50 @@ def test_browsers_get_no_cors_allowance_to_call_the_api(api_client, app_ctx):
     assert response.status_code == 201  # the server-to-server call itself works
     for answer in (preflight, response):
         assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def guide_body(index: int, **extra) -> dict:
+    return {
+        "first_name": "Maria",
+        "last_name": "Lopez",
+        "email": f"visitor{index}@example.org",
+        "zip": "02110",
+        "interests": ["treatment"],
+        "consent_email": True,
+        **extra,
+    }
+
+
+def test_api_calls_count_against_their_key_not_the_servers_one_address(
+    api_client, app_ctx, config_override
+):
+    config_override(SUBMIT_LIMIT_PER_IP="2/hour", SUBMIT_LIMIT_PER_API_KEY="4/hour")
+
+    statuses = [
+        api_client.post("/api/v1/submissions/guide", json=guide_body(index)).status_code
+        for index in range(5)
+    ]
+
+    assert statuses == [201, 201, 201, 201, 429]
+    refused = api_client.post("/api/v1/submissions/guide", json=guide_body(9))
+    assert refused.headers["Retry-After"].isdigit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 4
+
+
+def test_a_forwarded_visitor_ip_is_recorded_and_limited_per_visitor(
+    api_client, app_ctx, config_override
+):
+    config_override(SUBMIT_LIMIT_PER_IP="1/hour")
+    first = guide_body(1, visitor_ip="198.51.100.7")
+    second = guide_body(2, visitor_ip="198.51.100.7")
+    other = guide_body(3, visitor_ip="2001:db8::1")
+    forged = guide_body(4, visitor_ip="not an address")
+
+    statuses = [
+        api_client.post("/api/v1/submissions/guide", json=body).status_code
+        for body in (first, second, other, forged)
+    ]
+
+    assert statuses == [201, 429, 201, 201]
+    addresses = set(db.session.scalars(sa.select(ConsentRecord.ip_address)))
+    assert addresses == {"198.51.100.7", "2001:db8::1", "127.0.0.1"}
