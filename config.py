@@ -189,6 +189,9 @@ class TestingConfig(Config):
     SQLALCHEMY_DATABASE_URI = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_test"
     REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
     RATELIMIT_STORAGE_URI = REDIS_URL
+    # A loaded CI machine can take longer than half a second to answer; a limit test must not
+    # fall back to per-process memory half way through (the outage tests use refused ports).
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 5, "socket_timeout": 5}
     RATELIMIT_KEY_PREFIX = "crm-test"
     FORM_MIN_SECONDS = 0
     MAIL_DIR = str(INSTANCE_DIR / "test-mail")
