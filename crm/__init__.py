@@ -153,7 +153,7 @@ def register_error_handlers(app: Flask) -> None:
     def database_unavailable(error):
         # A 503 that says when to come back, never a 500: the pool reconnects by itself.
         forget_failed_transaction()
-        body, status = unavailable(error)
+        body, status, _ = unavailable(error)
         return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     for error_class in DATABASE_UNAVAILABLE:
