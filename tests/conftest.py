@@ -13,7 +13,9 @@ from flask_migrate import upgrade
 from config import normalise_database_url
 from crm import create_app
 from crm.extensions import db, limiter
+from crm.models.enums import Role
 from crm.services.api_keys import create_api_key
+from crm.services.users import create_user
 from tests.forms import FormClient
 from tests.smtp_sink import start_smtp_sink
 
@@ -178,6 +180,20 @@ def make_app(app):
     # create_app() rebinds the module-level limiter and the default Celery app.
     limiter.init_app(app)
     app.extensions["celery"].set_default()
+
+
+@pytest.fixture
+def managers(app_ctx):
+    """Two managers on duty, one who has left, and an advocate; returns the ids on duty."""
+    on_duty = [
+        create_user("dana@example.org", "Dana Park", Role.manager, "pw-1-long-enough").id,
+        create_user("lee@example.org", "Lee Wong", Role.manager, "pw-2-long-enough").id,
+    ]
+    departed = create_user("old@example.org", "Old Boss", Role.manager, "pw-3-long-enough")
+    departed.active = False
+    create_user("adv@example.org", "Ada Vocate", Role.advocate, "pw-4-long-enough")
+    db.session.commit()
+    return on_duty
 
 
 @pytest.fixture

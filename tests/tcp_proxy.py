@@ -15,6 +15,7 @@ class TcpProxy:
         self.upstream = upstream
         self.port = free_port()
         self.mode = "open"  # "open": forward; "cut": reset every connection; "hang": say nothing
+        self.hung_connections = 0
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", self.port))
@@ -55,6 +56,7 @@ class TcpProxy:
                 client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 client.close()
             elif self.mode == "hang":
+                self.hung_connections += 1
                 self._track(client)
             else:
                 self._forward(client)

@@ -5,14 +5,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import EmailSuppression, OutboxMessage, Submission, TimelineEvent
-from crm.models.enums import OutboxKind, OutboxStatus, Role, TimelineKind
+from crm.models.enums import OutboxKind, OutboxStatus, TimelineKind
 from crm.services import delivery, outbox, undelivered
-from crm.services.users import create_user
 from crm.tasks import outbox as outbox_tasks
 from tests.forms import GUIDE, SPECIALIST
 
@@ -186,20 +184,6 @@ def test_no_address_from_a_server_reply_is_stored_in_the_outbox_or_the_timeline(
 
 
 # --- dead rows: one digest to the managers ---------------------------------------------------
-
-
-@pytest.fixture
-def managers(app_ctx):
-    """Two managers on duty, one who has left, and an advocate; returns the ids on duty."""
-    on_duty = [
-        create_user("dana@example.org", "Dana Park", Role.manager, "pw-1-long-enough").id,
-        create_user("lee@example.org", "Lee Wong", Role.manager, "pw-2-long-enough").id,
-    ]
-    departed = create_user("old@example.org", "Old Boss", Role.manager, "pw-3-long-enough")
-    departed.active = False
-    create_user("adv@example.org", "Ada Vocate", Role.advocate, "pw-4-long-enough")
-    db.session.commit()
-    return on_duty
 
 
 def kill_guide_emails(forms, smtp_sink, config_override, count: int, at: datetime) -> list[int]:

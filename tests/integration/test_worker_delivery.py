@@ -2,8 +2,6 @@
 
 import contextlib
 import re
-import socket
-import threading
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from crm.models.enums import ConsentChannel, FormKind, OutboxKind, OutboxStatus,
 from crm.services import capture
 from crm.services.leads import LeadInput, RequestMeta
 from tests.forms import CALLBACK, GUIDE, FormClient
+from tests.tcp_proxy import TcpProxy
 from tests.worker import running_worker, wait_until, worker_env, worker_for
 
 # Beat wakes the relay every 2 s by default; these tests wake it faster, to wait less.
@@ -285,58 +284,6 @@ def last_backoffs(app) -> list[tuple[int, float]]:
     ]
 
 
-class StallingSmtpProxy:
-    """A TCP front for the sink: while `stalled`, it accepts connections and never answers."""
-
-    def __init__(self, target_host: str, target_port: int):
-        self.target = (target_host, target_port)
-        self.stalled = True
-        self.stalled_connections = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port = self._listener.getsockname()[1]
-        self._sockets: list[socket.socket] = []
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._closed.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self._sockets.append(client)
-            if self.stalled:
-                self.stalled_connections += 1
-                continue
-            upstream = socket.create_connection(self.target, timeout=5)
-            self._sockets.append(upstream)
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while chunk := source.recv(65536):
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        self._closed.set()
-        self._thread.join(5)
-        self._listener.close()
-        for sock in self._sockets:
-            sock.close()
-
-
 # Seconds the worker waits for a silent SMTP server (SMTP_TIMEOUT_SECONDS, 15 by default).
 SMTP_TIMEOUT = 3
 
@@ -346,7 +293,8 @@ def test_an_smtp_server_that_never_answers_holds_up_delivery_only_until_it_answe
     app, forms, smtp_sink, tmp_path
 ):
     host, port = re.fullmatch(r"smtp://(.+):(\d+)\?starttls=false", app.config["SMTP_URL"]).groups()
-    proxy = StallingSmtpProxy(host, int(port))
+    proxy = TcpProxy((host, int(port)))
+    proxy.hang()
     submit_guides(forms, 2)
     database_url = app.config["SQLALCHEMY_DATABASE_URI"]
     try:
@@ -359,17 +307,17 @@ def test_an_smtp_server_that_never_answers_holds_up_delivery_only_until_it_answe
             OUTBOX_RETRY_MAX_SECONDS=2,
             OUTBOX_RELAY_INTERVAL_SECONDS=RELAY_INTERVAL,
         ):
-            wait_until(lambda: proxy.stalled_connections >= 2, DELIVERY_TIMEOUT)
+            wait_until(lambda: proxy.hung_connections >= 2, DELIVERY_TIMEOUT)
 
             def each_timed_out() -> list[OutboxMessage] | None:
                 rows = outbox(app, OutboxKind.guide_email)
                 return rows if all(row.last_error for row in rows) else None
 
             timed_out = wait_until(each_timed_out, SMTP_TIMEOUT + DELIVERY_TIMEOUT, interval=0.2)
-            proxy.stalled = False
+            proxy.restore()
             wait_until(lambda: all_sent(app, OutboxKind.guide_email), 20, interval=0.2)
     finally:
-        proxy.close()
+        proxy.stop()
 
     for row in timed_out:
         assert row.last_error == "SMTPServerDisconnected (TimeoutError)"

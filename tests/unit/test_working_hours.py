@@ -13,12 +13,10 @@ from crm.models.enums import (
     ConsentChannel,
     FormKind,
     OutboxKind,
-    Role,
     TimelineKind,
 )
 from crm.services import capture, delivery, escalation
 from crm.services.leads import LeadInput, RequestMeta
-from crm.services.users import create_user
 from crm.services.working_hours import WorkingTime, organisation_working_time
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -116,20 +114,6 @@ def request_callback(received_at: datetime, phone: str = "+13125550187") -> Call
     )
     result = capture.submit_lead(lead, META, None, received_at=received_at)
     return db.session.scalar(sa.select(CallTask).where(CallTask.contact_id == result.contact_id))
-
-
-@pytest.fixture
-def managers(app_ctx):
-    """Two managers on duty, one who has left, and an advocate; returns the ids on duty."""
-    on_duty = [
-        create_user("dana@example.org", "Dana Park", Role.manager, "pw-1-long-enough").id,
-        create_user("lee@example.org", "Lee Wong", Role.manager, "pw-2-long-enough").id,
-    ]
-    departed = create_user("old@example.org", "Old Boss", Role.manager, "pw-3-long-enough")
-    departed.active = False
-    create_user("adv@example.org", "Ada Vocate", Role.advocate, "pw-4-long-enough")
-    db.session.commit()
-    return on_duty
 
 
 def alerts() -> list[OutboxMessage]:
