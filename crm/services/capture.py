@@ -144,11 +144,11 @@ def _submit_once(
     ids = {"contact_id": contact.id, "submission_id": submission_id}
     if lead.consents:
         connection.execute(rows.CONSENTS, rows.consents(lead, where, ids, now))
-    connection.execute(rows.EVENTS, _timeline(lead, ids, is_new, corrects, other_match, now))
     if corrects is not None:
         followups.cancel_superseded(corrects, now)
     submission = followups.PlannedSubmission(submission_id, lead.form, fields)
-    followups.plan_followups(submission, contact, lead.consents, now)
+    events = _timeline(lead, ids, is_new, corrects, other_match, now)
+    followups.plan_followups(submission, contact, lead.consents, now, events=events)
     db.session.commit()
     # Ids only: names, phones and diagnoses never reach the logs.
     log.info(

@@ -4,6 +4,7 @@ All of it is rows written in the submit's own transaction; the relay and the cal
 act on them later.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -51,35 +52,40 @@ class PlannedSubmission:
 
 
 def plan_followups(
-    submission: PlannedSubmission, contact: _Contact, consents: dict, now: datetime
+    submission: PlannedSubmission,
+    contact: _Contact,
+    consents: dict,
+    now: datetime,
+    *,
+    events: Sequence[dict[str, Any]] = (),
 ) -> list[int]:
     """Add the outbox rows, call task and fulfilment item a new submission needs.
 
     Written in the caller's transaction, with their timeline events; returns the outbox ids.
+    `events` are the caller's own timeline rows (capture_rows.event), written first in the
+    same INSERT: one round trip per submit for the whole timeline.
     """
     connection = db.session.connection()
-    events = []
+    planned = []
     if submission.form == FormKind.callback:
         task = _call_task(submission, contact, now)
         detail = {"call_task_id": connection.scalar(_CALL_TASK, task)}
         detail["due_at"] = task["due_at"].isoformat()
-        events.append((TimelineKind.callback_due, None, detail))
+        planned.append((TimelineKind.callback_due, None, detail))
     if submission.fields.get("printed_guide"):
         fulfilment_id = connection.scalar(_FULFILMENT, _fulfilment(submission, contact, now))
-        events.append((TimelineKind.guide_to_print, None, {"fulfilment_id": fulfilment_id}))
+        planned.append((TimelineKind.guide_to_print, None, {"fulfilment_id": fulfilment_id}))
     messages = _emails(submission, contact, consents, now)
     outbox_ids = connection.scalars(_OUTBOX, messages).all() if messages else []
     for message, outbox_id in zip(messages, outbox_ids, strict=True):
         detail = {"email": message["kind"].value, "due_at": message["due_at"].isoformat()}
-        events.append((TimelineKind.email_queued, outbox_id, detail))
-    if events:
-        connection.execute(
-            rows.EVENTS,
-            [
-                rows.event(contact.id, kind, submission.id, detail, now, outbox_id)
-                for kind, outbox_id, detail in events
-            ],
-        )
+        planned.append((TimelineKind.email_queued, outbox_id, detail))
+    timeline = list(events) + [
+        rows.event(contact.id, kind, submission.id, detail, now, outbox_id)
+        for kind, outbox_id, detail in planned
+    ]
+    if timeline:
+        connection.execute(rows.EVENTS, timeline)
     return list(outbox_ids)
 
 
