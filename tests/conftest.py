@@ -12,7 +12,8 @@ from flask_migrate import upgrade
 
 from config import normalise_database_url
 from crm import create_app
-from crm.extensions import db, limiter
+from crm.extensions import db
+from crm.services import rate_limits
 from crm.services.api_keys import create_api_key
 from tests.forms import FormClient
 from tests.smtp_sink import start_smtp_sink
@@ -75,7 +76,6 @@ def app(backend, tmp_path_factory):
     )
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    limiter.init_app(app)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -90,7 +90,7 @@ def _clean_state(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         empty_all_tables()
-    reset_rate_limits()
+        rate_limits.reset()
 
 
 def empty_all_tables() -> None:
@@ -112,15 +112,6 @@ def empty_all_tables() -> None:
             conn.execute(sa.text(f"DELETE FROM {table}"))
         for _, sql in triggers:
             conn.execute(sa.text(sql))
-
-
-def reset_rate_limits() -> None:
-    limiter.reset()
-    # Flask-Limiter keeps its in-memory fallback apart; clear it too, or a Redis hiccup in
-    # one test would leave counts behind for the next.
-    fallback = getattr(limiter, "_fallback_storage", None)
-    if fallback is not None:
-        fallback.reset()
 
 
 @pytest.fixture
@@ -175,8 +166,7 @@ def make_app(app):
     for other in made:
         with other.app_context():
             db.engine.dispose()
-    # create_app() rebinds the module-level limiter and the default Celery app.
-    limiter.init_app(app)
+    # create_app() rebinds the default Celery app.
     app.extensions["celery"].set_default()
 
 
