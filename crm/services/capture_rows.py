@@ -32,7 +32,8 @@ EVENTS = sa.insert(TimelineEvent.__table__)
 
 
 def _lead_value(name: str, column: sa.Column) -> sa.BindParameter:
-    # Typed, so PostgreSQL knows what `:x IS NOT NULL` compares (psycopg casts the parameter).
+    # Typed: the value is converted as the column's own (enums by value), and PostgreSQL
+    # knows what `:x IS NOT NULL` compares (psycopg renders a cast for strings).
     return sa.bindparam(name, type_=column.type)
 
 
