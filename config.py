@@ -117,9 +117,6 @@ class Config:
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
-    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    RATELIMIT_SWALLOW_ERRORS = True
-    RATELIMIT_HEADERS_ENABLED = False
     # Generous: hospital and cancer-centre networks put many real visitors behind one address.
     # Over the limit a submit is still kept, apart, for staff to release.
     SUBMIT_LIMIT_PER_IP = os.environ.get("SUBMIT_LIMIT_PER_IP", "200/hour")

@@ -94,7 +94,7 @@ def _stub_capture() -> None:
     """Answer every submit as stored without touching the database (a diagnostic only)."""
     from crm.services import capture
 
-    def submit_lead(lead, meta, idempotency_key=None, received_at=None):
+    def submit_lead(lead, meta, idempotency_key=None, received_at=None, *, corrections=False):
         return capture.CaptureResult("0" * 32, 0, is_new_contact=True, replayed=False)
 
     capture.submit_lead = submit_lead

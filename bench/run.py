@@ -64,12 +64,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads (both)")
     parser.add_argument("--database-url", default=DEFAULT_DB)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
-    parser.add_argument(
-        "--capture",
-        choices=("app", "core"),
-        default="app",
-        help="core: serve the real app with bench.capture_cost's experiment (not app code)",
-    )
     return parser.parse_args(argv)
 
 
@@ -108,8 +102,6 @@ def free_port() -> int:
 def serve(server: str, args, env: dict[str, str]):
     """Run gunicorn for one server on a free port; yield (port, process); always stop it."""
     app_spec, probe = SERVERS[server]
-    if server == "real" and getattr(args, "capture", "app") == "core":
-        app_spec = "bench.capture_cost:core_app()"
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(args.workers)]
     command += ["--threads", str(args.threads), "-b", f"127.0.0.1:{port}", app_spec]

@@ -45,7 +45,7 @@ def register_proxy(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from crm.extensions import csrf, db, limiter, login_manager, migrate
+    from crm.extensions import csrf, db, login_manager, migrate
     from crm.models import User
     from crm.services.lookups import warm_up
 
@@ -61,7 +61,6 @@ def register_extensions(app: Flask) -> None:
         compare_type=True,
     )
     csrf.init_app(app)
-    limiter.init_app(app)
     login_manager.init_app(app)
 
     @login_manager.user_loader

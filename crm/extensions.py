@@ -1,7 +1,9 @@
-"""Unbound extensions, bound to an app in create_app()."""
+"""Unbound extensions, bound to an app in create_app().
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+The submit rate limits are crm/services/rate_limits.py (one Redis round trip per submit),
+not Flask-Limiter: its hooks ran on every request and counted nothing.
+"""
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -13,4 +15,3 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
 login_manager = LoginManager()
-limiter = Limiter(key_func=get_remote_address)

@@ -12,8 +12,9 @@ from flask_migrate import upgrade
 
 from config import normalise_database_url
 from crm import create_app
-from crm.extensions import db, limiter
+from crm.extensions import db
 from crm.models.enums import Role
+from crm.services import rate_limits
 from crm.services.api_keys import create_api_key
 from crm.services.users import create_user
 from tests.forms import FormClient
@@ -77,7 +78,6 @@ def app(backend, tmp_path_factory):
     )
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    limiter.init_app(app)
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -92,7 +92,7 @@ def _clean_state(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         empty_all_tables()
-    reset_rate_limits()
+        rate_limits.reset()
 
 
 def empty_all_tables() -> None:
@@ -114,15 +114,6 @@ def empty_all_tables() -> None:
             conn.execute(sa.text(f"DELETE FROM {table}"))
         for _, sql in triggers:
             conn.execute(sa.text(sql))
-
-
-def reset_rate_limits() -> None:
-    limiter.reset()
-    # Flask-Limiter keeps its in-memory fallback apart; clear it too, or a Redis hiccup in
-    # one test would leave counts behind for the next.
-    fallback = getattr(limiter, "_fallback_storage", None)
-    if fallback is not None:
-        fallback.reset()
 
 
 @pytest.fixture
@@ -177,8 +168,7 @@ def make_app(app):
     for other in made:
         with other.app_context():
             db.engine.dispose()
-    # create_app() rebinds the module-level limiter and the default Celery app.
-    limiter.init_app(app)
+    # create_app() rebinds the default Celery app.
     app.extensions["celery"].set_default()
 
 

@@ -9,11 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from crm.extensions import db
-from crm.models import ConsentRecord, Contact, Submission, SuspectedSpam, TimelineEvent, utcnow
-from crm.models.attribution import ATTRIBUTION_FIELDS
-from crm.models.enums import Diagnosis, FormKind, TimelineKind
+from crm.models import Submission, SuspectedSpam, utcnow
+from crm.models.enums import FormKind, TimelineKind
+from crm.services import capture_rows as rows
 from crm.services import followups, identity
-from crm.services.consent import disclosure
 from crm.services.leads import LeadInput, RequestMeta
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ def submit_lead(
     digest = lead.content_digest()
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
-            return _submit_once(lead, meta, key, now, corrects)
+            return _submit_once(lead, meta, key, now, corrects, digest)
         except IntegrityError:
             db.session.rollback()
             stored = _stored_submission(key)
@@ -105,149 +104,86 @@ def _submit_once(
     idempotency_key: str | None,
     now: datetime,
     corrects: int | None,
+    digest: str,
 ) -> CaptureResult:
+    # Core statements built once (crm/services/capture_rows.py) on the session's connection:
+    # the same transaction, without the ORM's objects and flushes on the hottest write.
+    connection = db.session.connection()
+    found, other_match = identity.match_contact(lead)
+    if other_match is not None and found is not None:
+        # Linked already (by an earlier submit): no second link, no second pair of events.
+        other_match = None if found.possible_duplicate_of_id == other_match.id else other_match
+    duplicate_of = other_match.id if other_match is not None else None
     # No look-up of the idempotency key first: a repeat loses on its unique index at the
-    # first flush, and submit_lead answers it with the stored submission.
-    contact, other_match = identity.match_contact(lead)
-    is_new = contact is None
-    if contact is None:
-        contact = _new_contact(lead, now)
-        db.session.add(contact)
+    # submission's INSERT, and submit_lead answers it with the stored submission.
+    if found is None:
+        contact = connection.execute(
+            rows.NEW_CONTACT, rows.new_contact(lead, duplicate_of, now)
+        ).one()
     else:
-        _fill_blanks(contact, lead)
-    if other_match is not None and contact.possible_duplicate_of_id == other_match.id:
-        other_match = None  # linked already, by an earlier submit
-    elif other_match is not None and contact.possible_duplicate_of_id is None:
-        contact.possible_duplicate_of_id = other_match.id
-    if is_new:
-        contact.submission_count = 1
-    else:
-        # Incremented in SQL: concurrent submits by one person must not overwrite each other.
-        contact.submission_count = Contact.submission_count + 1
-    contact.last_submitted_at = now
-    db.session.flush()
-
-    submission = Submission(
-        form=lead.form,
-        contact_id=contact.id,
-        idempotency_key=idempotency_key,
-        content_digest=lead.content_digest(),
-        corrects_submission_id=corrects,
-        is_reengagement=not is_new,
-        fields=lead.stored_fields(),
-        ip_address=meta.ip_address,
-        user_agent=_clip(meta.user_agent, 500),
-        page_url=_clip(meta.page_url, 1000),
-        created_at=now,
-        **_attribution(lead),
-    )
-    db.session.add(submission)
-    db.session.flush()
-    _add_consents(lead, meta, contact, submission, now)
+        contact = connection.execute(
+            rows.RETURNING_CONTACT, rows.returning_contact(found.id, lead, duplicate_of, now)
+        ).one()
+    is_new = found is None
+    where, fields = rows.seen(meta), lead.stored_fields()
+    submission_id, public_id = connection.execute(
+        rows.NEW_SUBMISSION,
+        {
+            **rows.attribution(lead),
+            **where,
+            "form": lead.form,
+            "contact_id": contact.id,
+            "idempotency_key": idempotency_key,
+            "content_digest": digest,
+            "corrects_submission_id": corrects,
+            "is_reengagement": not is_new,
+            "fields": fields,
+            "created_at": now,
+        },
+    ).one()
+    ids = {"contact_id": contact.id, "submission_id": submission_id}
+    if lead.consents:
+        connection.execute(rows.CONSENTS, rows.consents(lead, where, ids, now))
     if corrects is not None:
         followups.cancel_superseded(corrects, now)
-    followups.plan_followups(submission, contact, lead.consents, now)
-    _add_timeline(contact, submission, is_new, other_match, now)
-    # Read before the commit: afterwards every attribute would be reloaded from the database.
-    result = CaptureResult(submission.public_id, contact.id, is_new, replayed=False)
-    submission_id, form = submission.id, submission.form.value
+    submission = followups.PlannedSubmission(submission_id, lead.form, fields)
+    events = _timeline(lead, ids, is_new, corrects, other_match, now)
+    followups.plan_followups(submission, contact, lead.consents, now, events=events)
     db.session.commit()
     # Ids only: names, phones and diagnoses never reach the logs.
     log.info(
         "stored submission %s (%s) for contact %s, new=%s",
         submission_id,
-        form,
-        result.contact_id,
+        lead.form.value,
+        contact.id,
         is_new,
     )
-    return result
+    return CaptureResult(public_id, contact.id, is_new, replayed=False)
 
 
-def _new_contact(lead: LeadInput, now) -> Contact:
-    return Contact(
-        first_name=lead.first_name,
-        last_name=lead.last_name,
-        email=lead.email,
-        phone_e164=lead.phone_e164,
-        zip_code=lead.zip_code,
-        state=lead.state,
-        time_zone=lead.time_zone,
-        relationship_to_patient=lead.relationship,
-        diagnosis=lead.diagnosis,
-        is_veteran=lead.is_veteran,
-        veteran_branch=lead.veteran_branch,
-        created_at=now,
-        **_attribution(lead),
-    )
-
-
-def _fill_blanks(contact: Contact, lead: LeadInput) -> None:
-    """Complete what we knew of a returning contact without overwriting it.
-
-    Email and phone are never changed by a submit: an address or number typed on a public
-    form proves nothing about who owns it. The submission keeps everything that was sent.
-    """
-    if lead.zip_code and not contact.zip_code:
-        contact.zip_code, contact.state = lead.zip_code, lead.state
-    # A ZIP-derived zone for the contact's own ZIP beats whatever we guessed before.
-    same_zip = lead.zip_code is not None and lead.zip_code == contact.zip_code
-    if lead.time_zone and (not contact.time_zone or same_zip):
-        contact.time_zone = lead.time_zone
-    if lead.relationship and not contact.relationship_to_patient:
-        contact.relationship_to_patient = lead.relationship
-    if lead.diagnosis and contact.diagnosis in (None, Diagnosis.not_sure):
-        contact.diagnosis = lead.diagnosis
-    if lead.is_veteran:
-        contact.is_veteran = True
-        contact.veteran_branch = contact.veteran_branch or lead.veteran_branch
-
-
-def _add_consents(lead, meta: RequestMeta, contact, submission, now) -> None:
-    for channel, granted in lead.consents.items():
-        text = disclosure(channel)
-        db.session.add(
-            ConsentRecord(
-                contact_id=contact.id,
-                submission_id=submission.id,
-                channel=channel,
-                granted=granted,
-                text=text.text,
-                text_version=text.version,
-                recorded_at=now,
-                ip_address=meta.ip_address,
-                user_agent=_clip(meta.user_agent, 500),
-                page_url=_clip(meta.page_url, 1000),
-                form=lead.form,
-            )
-        )
-
-
-def _add_timeline(contact, submission, is_new: bool, other_match, now) -> None:
-    detail = {"form": submission.form.value}
-    if submission.corrects_submission_id is not None:
-        detail["corrects_submission_id"] = submission.corrects_submission_id
+def _timeline(lead, ids: dict, is_new: bool, corrects, other_match, now) -> list[dict]:
+    """The submit's own events: created, re-engaged or corrected, and a possible duplicate."""
+    detail = {"form": lead.form.value}
+    if corrects is not None:
+        detail["corrects_submission_id"] = corrects
     kind = TimelineKind.created if is_new else TimelineKind.reengaged
-    if submission.corrects_submission_id is not None and not is_new:
+    if corrects is not None and not is_new:
         kind = TimelineKind.corrected
-    events = [TimelineEvent(contact_id=contact.id, kind=kind, detail=detail)]
+    contact_id, submission_id = ids["contact_id"], ids["submission_id"]
+    events = [rows.event(contact_id, kind, submission_id, detail, now)]
     if other_match is not None:
         # On both records, so staff see the possible duplicate from either side.
         events += [
-            TimelineEvent(
-                contact_id=this.id,
-                kind=TimelineKind.possible_duplicate,
-                detail={"other_contact_id": other.id},
+            rows.event(
+                this,
+                TimelineKind.possible_duplicate,
+                submission_id,
+                {"other_contact_id": other},
+                now,
             )
-            for this, other in ((contact, other_match), (other_match, contact))
+            for this, other in ((contact_id, other_match.id), (other_match.id, contact_id))
         ]
-    for event in events:
-        event.submission_id = submission.id
-        event.created_at = now
-        db.session.add(event)
-
-
-def _attribution(lead: LeadInput) -> dict[str, str | None]:
-    return {name: lead.attribution.get(name) for name in ATTRIBUTION_FIELDS}
+    return events
 
 
 def _clip_answer(value: Any) -> str | list[str]:
@@ -255,7 +191,3 @@ def _clip_answer(value: Any) -> str | list[str]:
     if isinstance(value, list):
         return [str(item)[:500] for item in value[:20]]
     return str(value)[:500]
-
-
-def _clip(value: str | None, length: int) -> str | None:
-    return value[:length] if value else None

@@ -4,12 +4,15 @@ All of it is rows written in the submit's own transaction; the relay and the cal
 act on them later.
 """
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import Contact, OutboxMessage, Submission, TimelineEvent
+from crm.models import OutboxMessage
 from crm.models.call_task import CallTask
 from crm.models.enums import (
     BestTime,
@@ -21,45 +24,69 @@ from crm.models.enums import (
     TimelineKind,
 )
 from crm.models.fulfilment import GuideFulfilment
+from crm.services import capture_rows as rows
 from crm.services import sequences
 from crm.services.callback_times import callback_due_at
 
+# Built once, like the rest of the submit's writes (crm/services/capture_rows.py).
+_CALL_TASK = sa.insert(CallTask.__table__).returning(CallTask.__table__.c.id)
+_FULFILMENT = sa.insert(GuideFulfilment.__table__).returning(GuideFulfilment.__table__.c.id)
+# Several rows in one statement; their ids come back in the order the rows were given.
+_OUTBOX = sa.insert(OutboxMessage.__table__).returning(
+    OutboxMessage.__table__.c.id, sort_by_parameter_order=True
+)
+
+
+class _Contact(Protocol):
+    id: int
+    time_zone: str | None
+
+
+@dataclass(frozen=True)
+class PlannedSubmission:
+    """What planning reads of a stored submission (a Submission object has the same)."""
+
+    id: int
+    form: FormKind
+    fields: dict[str, Any]
+
 
 def plan_followups(
-    submission: Submission, contact: Contact, consents: dict, now: datetime
-) -> list[OutboxMessage]:
-    """Add the outbox rows, call task and fulfilment item a new submission needs."""
-    call_task = (
-        _call_task(submission, contact, now) if submission.form == FormKind.callback else None
-    )
-    fulfilment = (
-        _fulfilment(submission, contact, now) if submission.fields.get("printed_guide") else None
-    )
+    submission: PlannedSubmission,
+    contact: _Contact,
+    consents: dict,
+    now: datetime,
+    *,
+    events: Sequence[dict[str, Any]] = (),
+) -> list[int]:
+    """Add the outbox rows, call task and fulfilment item a new submission needs.
+
+    Written in the caller's transaction, with their timeline events; returns the outbox ids.
+    `events` are the caller's own timeline rows (capture_rows.event), written first in the
+    same INSERT: one round trip per submit for the whole timeline.
+    """
+    connection = db.session.connection()
+    planned = []
+    if submission.form == FormKind.callback:
+        task = _call_task(submission, contact, now)
+        detail = {"call_task_id": connection.scalar(_CALL_TASK, task)}
+        detail["due_at"] = task["due_at"].isoformat()
+        planned.append((TimelineKind.callback_due, None, detail))
+    if submission.fields.get("printed_guide"):
+        fulfilment_id = connection.scalar(_FULFILMENT, _fulfilment(submission, contact, now))
+        planned.append((TimelineKind.guide_to_print, None, {"fulfilment_id": fulfilment_id}))
     messages = _emails(submission, contact, consents, now)
-    db.session.add_all([row for row in (call_task, fulfilment, *messages) if row is not None])
-    # One flush for the ids the timeline refers to; the events then go in one INSERT.
-    db.session.flush()
-    events = []
-    if call_task is not None:
-        detail = {"call_task_id": call_task.id, "due_at": call_task.due_at.isoformat()}
-        events.append((TimelineKind.callback_due, None, detail))
-    if fulfilment is not None:
-        events.append((TimelineKind.guide_to_print, None, {"fulfilment_id": fulfilment.id}))
-    for message in messages:
-        detail = {"email": message.kind.value, "due_at": message.due_at.isoformat()}
-        events.append((TimelineKind.email_queued, message.id, detail))
-    db.session.add_all(
-        TimelineEvent(
-            contact_id=contact.id,
-            kind=kind,
-            submission_id=submission.id,
-            outbox_id=outbox_id,
-            detail=detail,
-            created_at=now,
-        )
-        for kind, outbox_id, detail in events
-    )
-    return messages
+    outbox_ids = connection.scalars(_OUTBOX, messages).all() if messages else []
+    for message, outbox_id in zip(messages, outbox_ids, strict=True):
+        detail = {"email": message["kind"].value, "due_at": message["due_at"].isoformat()}
+        planned.append((TimelineKind.email_queued, outbox_id, detail))
+    timeline = list(events) + [
+        rows.event(contact.id, kind, submission.id, detail, now, outbox_id)
+        for kind, outbox_id, detail in planned
+    ]
+    if timeline:
+        connection.execute(rows.EVENTS, timeline)
+    return list(outbox_ids)
 
 
 def cancel_superseded(submission_id: int, now: datetime) -> None:
@@ -74,17 +101,21 @@ def cancel_superseded(submission_id: int, now: datetime) -> None:
         .returning(OutboxMessage.id, OutboxMessage.contact_id, OutboxMessage.kind)
         .execution_options(synchronize_session=False)
     ).all()
-    db.session.add_all(
-        TimelineEvent(
-            contact_id=row.contact_id,
-            kind=TimelineKind.email_cancelled,
-            submission_id=submission_id,
-            outbox_id=row.id,
-            detail={"email": row.kind.value, "reason": "corrected"},
-            created_at=now,
+    if cancelled:
+        db.session.connection().execute(
+            rows.EVENTS,
+            [
+                rows.event(
+                    row.contact_id,
+                    TimelineKind.email_cancelled,
+                    submission_id,
+                    {"email": row.kind.value, "reason": "corrected"},
+                    now,
+                    row.id,
+                )
+                for row in cancelled
+            ],
         )
-        for row in cancelled
-    )
     # A call nobody has tried yet and a guide nobody has printed follow the correction instead.
     for model, status, values in (
         (CallTask, CallTaskStatus.open, {"status": CallTaskStatus.cancelled}),
@@ -101,45 +132,45 @@ def cancel_superseded(submission_id: int, now: datetime) -> None:
         )
 
 
-def _emails(submission, contact, consents: dict, now: datetime) -> list[OutboxMessage]:
+def _emails(submission, contact, consents: dict, now: datetime) -> list[dict[str, Any]]:
     # Only the address this submission gave: never one the contact record had from before.
     if not submission.fields.get("email"):
         return []
     email_consent = bool(consents.get(ConsentChannel.email))
     return [
-        OutboxMessage(
-            kind=step.kind,
-            contact_id=contact.id,
-            submission_id=submission.id,
-            payload={"submission_id": submission.id},
-            dedupe_key=f"{step.kind.value}:{submission.id}",
-            due_at=now + step.delay,
-            created_at=now,
-        )
+        {
+            "kind": step.kind,
+            "contact_id": contact.id,
+            "submission_id": submission.id,
+            "payload": {"submission_id": submission.id},
+            "dedupe_key": f"{step.kind.value}:{submission.id}",
+            "due_at": now + step.delay,
+            "created_at": now,
+        }
         for step in sequences.steps_for(submission.form, email_consent)
     ]
 
 
-def _call_task(submission: Submission, contact: Contact, now: datetime) -> CallTask:
+def _call_task(submission, contact, now: datetime) -> dict[str, Any]:
     best_time = BestTime.from_value(submission.fields.get("best_time")) or BestTime.asap
-    return CallTask(
-        contact_id=contact.id,
-        submission_id=submission.id,
-        best_time=best_time,
-        due_at=callback_due_at(best_time, _time_zone(submission, contact), now),
-        created_at=now,
-    )
+    return {
+        "contact_id": contact.id,
+        "submission_id": submission.id,
+        "best_time": best_time,
+        "due_at": callback_due_at(best_time, _time_zone(submission, contact), now),
+        "created_at": now,
+    }
 
 
-def _fulfilment(submission: Submission, contact: Contact, now: datetime) -> GuideFulfilment:
-    return GuideFulfilment(
-        contact_id=contact.id,
-        submission_id=submission.id,
-        mailing_address=submission.fields["mailing_address"],
-        created_at=now,
-    )
+def _fulfilment(submission, contact, now: datetime) -> dict[str, Any]:
+    return {
+        "contact_id": contact.id,
+        "submission_id": submission.id,
+        "mailing_address": submission.fields["mailing_address"],
+        "created_at": now,
+    }
 
 
-def _time_zone(submission: Submission, contact: Contact) -> str | None:
+def _time_zone(submission, contact) -> str | None:
     """The zone the visitor's own answers gave (the promise on their page used it)."""
     return submission.fields.get("time_zone") or contact.time_zone

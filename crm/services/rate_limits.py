@@ -24,7 +24,7 @@ from limits.storage import MemoryStorage
 
 log = logging.getLogger(__name__)
 
-# Flask-Limiter's namespace in Redis, so that `limiter.reset()` clears these counters too.
+# The namespace Flask-Limiter used for them, kept so that counts survive the upgrade.
 _REDIS_PREFIX = "LIMITS:LIMITER"
 _RETRY_REDIS_AFTER = 5.0  # seconds on memory after a Redis error, then Redis again
 
@@ -131,6 +131,18 @@ def release(counters: list[Counter]) -> None:
         for c in counters:
             if storage.memory.get(c.key):
                 storage.memory.decr(c.key)
+
+
+def reset() -> None:
+    """Forget every count of the current app, in Redis and in memory (tests use it)."""
+    storage = _storage()
+    if storage.redis is not None:
+        prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "")
+        keys = list(storage.redis.scan_iter(match=f"{_REDIS_PREFIX}/{prefix}/*", count=1000))
+        if keys:
+            storage.redis.delete(*keys)
+    with storage.memory_lock:
+        storage.memory.reset()
 
 
 @cache

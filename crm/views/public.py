@@ -1,7 +1,6 @@
 """The public pages: the three lead forms, their embeddable versions and the thank-you page."""
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
-from flask_limiter.errors import RateLimitExceeded
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from crm.forms.public import PUBLIC_FORMS, PublicLeadForm
@@ -15,7 +14,13 @@ from crm.services.outage import (
     RETRY_AFTER_SECONDS,
     forget_failed_transaction,
 )
-from crm.views.submit_guard import bot_reason, request_meta, submit_limits, token_expired
+from crm.views.submit_guard import (
+    SubmitLimitExceeded,
+    bot_reason,
+    request_meta,
+    submit_limits,
+    token_expired,
+)
 
 bp = Blueprint("public", __name__)
 
@@ -91,7 +96,7 @@ def thanks(token: str):
     )
 
 
-@bp.errorhandler(RateLimitExceeded)
+@bp.errorhandler(SubmitLimitExceeded)
 def rate_limited(error):
     """Keep an over-limit submit for review and answer like any other submit."""
     kind = _form_kind_of_request()

@@ -5,7 +5,6 @@ import re
 from functools import wraps
 
 from flask import current_app, g, request
-from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 from crm.services import rate_limits
@@ -99,12 +98,12 @@ def _accepted(response) -> bool:
     return response.status_code in (201, 302, 303)
 
 
-class SubmitLimitExceeded(RateLimitExceeded):
-    """Too many accepted submits from one IP, email or phone within the limit's window."""
+class SubmitLimitExceeded(TooManyRequests):
+    """Too many accepted submits from one IP, email, phone or API key in the limit's window."""
 
     def __init__(self, scope: str) -> None:
-        self.limit, self.response, self.scope = None, None, scope
-        TooManyRequests.__init__(self, description=f"Too many submits ({scope})")
+        super().__init__(description=f"Too many submits ({scope})")
+        self.scope = scope
 
 
 def submit_limits(view):

@@ -12,7 +12,7 @@ from itsdangerous import URLSafeSerializer
 from itsdangerous.timed import TimestampSigner
 
 from crm import create_app
-from crm.extensions import db, limiter
+from crm.extensions import db
 from crm.models import EmailSuppression, OutboxMessage, Submission, TimelineEvent
 from crm.models.enums import OutboxKind, OutboxStatus, TimelineKind
 from crm.services import delivery, email_content
@@ -199,22 +199,19 @@ def test_the_dev_mailbox_lists_and_shows_the_emails_written_to_files(app, tmp_pa
             "MAIL_DIR": str(tmp_path),
         },
     )
-    try:
-        visitor = dev_app.test_client()
-        assert FormClient(visitor).submit("/guide", GUIDE).status_code == 303
-        with dev_app.app_context():
-            guide_email = row(OutboxKind.guide_email)
-            sent = delivery.deliver_outbox_message(guide_email.id, guide_email.due_at)
-            db.session.remove()
-            db.engine.dispose()
-        (eml,) = tmp_path.glob("*.eml")
+    visitor = dev_app.test_client()
+    assert FormClient(visitor).submit("/guide", GUIDE).status_code == 303
+    with dev_app.app_context():
+        guide_email = row(OutboxKind.guide_email)
+        sent = delivery.deliver_outbox_message(guide_email.id, guide_email.due_at)
+        db.session.remove()
+        db.engine.dispose()
+    (eml,) = tmp_path.glob("*.eml")
 
-        listing = visitor.get("/dev/mailbox")
-        shown = visitor.get(f"/dev/mailbox/{eml.name}")
-        html = visitor.get(f"/dev/mailbox/{eml.name}/html")
-        missing = visitor.get("/dev/mailbox/no-such-message.eml")
-    finally:
-        limiter.init_app(app)
+    listing = visitor.get("/dev/mailbox")
+    shown = visitor.get(f"/dev/mailbox/{eml.name}")
+    html = visitor.get(f"/dev/mailbox/{eml.name}/html")
+    missing = visitor.get("/dev/mailbox/no-such-message.eml")
 
     assert sent == "sent"
     assert listing.status_code == 200

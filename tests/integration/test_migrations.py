@@ -15,7 +15,7 @@ from flask_migrate import downgrade, upgrade
 
 from config import normalise_database_url
 from crm import create_app
-from crm.extensions import db, limiter
+from crm.extensions import db
 from tests.conftest import PG_ADMIN_URL
 
 MIGRATIONS = str(Path(__file__).resolve().parents[2] / "migrations")
@@ -146,8 +146,7 @@ def throwaway_app(app, throwaway_database_url):
     finally:
         with other.app_context():
             db.engine.dispose()
-        # create_app() rebinds the module-level limiter and the default Celery app.
-        limiter.init_app(app)
+        # create_app() rebinds the default Celery app.
         app.extensions["celery"].set_default()
 
 

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from crm import create_app
-from crm.extensions import db, limiter
+from crm.extensions import db
 from crm.models import OutboxMessage, Submission
 from crm.models.enums import OutboxKind
 from tests.forms import GUIDE, FormClient
@@ -23,25 +23,22 @@ def test_submits_are_stored_while_redis_is_unreachable(app):
             "CELERY": celery_settings,
         },
     )
-    try:
-        forms = FormClient(offline_app.test_client())
-        statuses = [
-            forms.submit(
-                "/guide", {**GUIDE, "email": f"visitor{n}@example.com", "phone": ""}
-            ).status_code
-            for n in range(3)
-        ]
-        with offline_app.app_context():
-            stored = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
-            queued = db.session.scalar(
-                sa.select(sa.func.count())
-                .select_from(OutboxMessage)
-                .where(OutboxMessage.kind == OutboxKind.guide_email)
-            )
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        limiter.init_app(app)
+    forms = FormClient(offline_app.test_client())
+    statuses = [
+        forms.submit(
+            "/guide", {**GUIDE, "email": f"visitor{n}@example.com", "phone": ""}
+        ).status_code
+        for n in range(3)
+    ]
+    with offline_app.app_context():
+        stored = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
+        queued = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.kind == OutboxKind.guide_email)
+        )
+        db.session.remove()
+        db.engine.dispose()
 
     assert statuses == [303, 303, 303]
     assert stored == 3
@@ -57,15 +54,12 @@ def test_rate_limits_still_apply_in_memory_while_redis_is_unreachable(app):
             "SUBMIT_LIMIT_PER_CONTACT": "2/hour",
         },
     )
-    try:
-        forms = FormClient(offline_app.test_client())
-        statuses = [forms.submit("/guide", GUIDE).status_code for _ in range(4)]
-        with offline_app.app_context():
-            stored = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        limiter.init_app(app)
+    forms = FormClient(offline_app.test_client())
+    statuses = [forms.submit("/guide", GUIDE).status_code for _ in range(4)]
+    with offline_app.app_context():
+        stored = db.session.scalar(sa.select(sa.func.count()).select_from(Submission))
+        db.session.remove()
+        db.engine.dispose()
 
     assert statuses == [303] * 4
     assert stored == 2
