@@ -12,16 +12,13 @@ Served by `gunicorn bench.hand_app:app`; bench/run.py loads it like the bare app
 
 import hashlib
 import json
-import os
 import uuid
 from datetime import UTC, datetime
-from functools import cache
 
 import sqlalchemy as sa
 from flask import Flask, redirect, request
 
-from bench.bare_app import app_engine_options
-from config import normalise_database_url
+from bench.bare_app import engine
 
 # The hand floor's submissions are told apart from the real app's by this key prefix.
 KEY_PREFIX = "hand:"
@@ -66,13 +63,6 @@ _EVENTS = sa.text(
 )
 
 app = Flask(__name__)
-
-
-@cache
-def engine() -> sa.Engine:
-    """Created on first use, like bench.bare_app's."""
-    url = normalise_database_url(os.environ["DATABASE_URL"])
-    return sa.create_engine(url, **app_engine_options(url))
 
 
 @app.get("/")
