@@ -19,7 +19,7 @@ def deliver_outbox_message(message_id: int, now: datetime | None = None) -> str:
     message = db.session.get(OutboxMessage, message_id)
     contact, kind = message.contact, message.kind.value
     # Only commercial emails care about an unsubscribe: no look-up for the others.
-    suppressed = sequences.is_commercial(message.kind) and suppressions.is_suppressed(
+    suppressed = sequences.is_commercial(message.kind) and suppressions.suppression_reason(
         email_content.recipient(message)[0]
     )
     reason = sequences.stop_reason(message, contact, suppressed)

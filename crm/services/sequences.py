@@ -52,8 +52,11 @@ def steps_for(form: FormKind, email_consent: bool) -> tuple[Step, ...]:
     return tuple(step for step in SEQUENCES[form] if email_consent or not is_commercial(step.kind))
 
 
-def stop_reason(message: OutboxMessage, contact: Contact | None, suppressed: bool) -> str | None:
-    """Why this email must not go out now, or None if it may."""
+def stop_reason(message: OutboxMessage, contact: Contact | None, suppressed) -> str | None:
+    """Why this email must not go out now, or None if it may.
+
+    `suppressed` is the address's suppression reason ("unsubscribe", "bounced") or falsy.
+    """
     if message.kind in STAFF_ALERTS:
         return None
     if contact.stage == Stage.closed and contact.close_outcome in _NEVER_EMAIL:
@@ -61,7 +64,7 @@ def stop_reason(message: OutboxMessage, contact: Contact | None, suppressed: boo
     if not is_commercial(message.kind):
         return None
     if suppressed:
-        return "unsubscribed"
+        return "bounced" if suppressed == "bounced" else "unsubscribed"
     if contact.stage in _REACHED:
         return "reached"
     if contact.stage == Stage.closed:

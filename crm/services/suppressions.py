@@ -44,10 +44,10 @@ def add_suppression(email: str, reason: str, outbox_id: int | None = None) -> bo
     return added is not None
 
 
-def is_suppressed(email: str | None) -> bool:
+def suppression_reason(email: str | None) -> str | None:
+    """Why commercial mail to this address stopped ("unsubscribe", "bounced"), or None."""
     if not email:
-        return False
-    found = db.session.scalar(
-        sa.select(EmailSuppression.id).where(EmailSuppression.email == email.strip().lower())
+        return None
+    return db.session.scalar(
+        sa.select(EmailSuppression.reason).where(EmailSuppression.email == email.strip().lower())
     )
-    return found is not None

@@ -138,7 +138,7 @@ def test_a_refused_recipient_bounces_at_once_and_gets_no_more_nurture_email(
     check_in = row(OutboxKind.guide_check_in)
     assert outbox.claim_due(now + timedelta(days=3), 500) == [check_in.id]
     assert deliver(check_in.id, noon_after(check_in.due_at)) == "cancelled"
-    assert row(OutboxKind.guide_check_in).last_error == "unsubscribed"
+    assert row(OutboxKind.guide_check_in).last_error == "bounced"  # says why, not "unsubscribed"
     assert smtp_sink.received() == []
 
 
