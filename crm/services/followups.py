@@ -117,19 +117,25 @@ def cancel_superseded(submission_id: int, now: datetime) -> None:
             ],
         )
     # A call nobody has tried yet and a guide nobody has printed follow the correction instead.
-    for model, status, values in (
-        (CallTask, CallTaskStatus.open, {"status": CallTaskStatus.cancelled}),
-        (GuideFulfilment, FulfilmentStatus.to_print, {"status": FulfilmentStatus.cancelled}),
-    ):
-        condition = [model.submission_id == submission_id, model.status == status]
-        if model is CallTask:
-            condition.append(CallTask.attempts == 0)
-        db.session.execute(
-            sa.update(model)
-            .where(*condition)
-            .values(**values)
-            .execution_options(synchronize_session=False)
+    db.session.execute(
+        sa.update(CallTask)
+        .where(
+            CallTask.submission_id == submission_id,
+            CallTask.status == CallTaskStatus.open,
+            CallTask.attempts == 0,
         )
+        .values(status=CallTaskStatus.cancelled)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(GuideFulfilment)
+        .where(
+            GuideFulfilment.submission_id == submission_id,
+            GuideFulfilment.status == FulfilmentStatus.to_print,
+        )
+        .values(status=FulfilmentStatus.cancelled)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _emails(submission, contact, consents: dict, now: datetime) -> list[dict[str, Any]]:

@@ -12,8 +12,9 @@ _c = Contact.__table__.c
 # Only the columns the rules below compare, in a statement built once: loading whole
 # Contact objects cost more than the rest of the look-up.
 _CANDIDATES = (
-    sa.select(_c.id, _c.email, _c.phone_e164, _c.first_name, _c.last_name)
-    .add_columns(_c.possible_duplicate_of_id)
+    sa.select(
+        _c.id, _c.email, _c.phone_e164, _c.first_name, _c.last_name, _c.possible_duplicate_of_id
+    )
     .where(
         sa.or_(
             _c.email == sa.bindparam("email", type_=_c.email.type),
@@ -46,7 +47,10 @@ def match_contact(lead: LeadInput) -> tuple[sa.Row | None, sa.Row | None]:
     by_phone = [c for c in found if lead.phone_e164 and c.phone_e164 == lead.phone_e164]
     if by_email is not None:
         return by_email, next((c for c in by_phone if c.id != by_email.id), None)
-    same_name = next((c for c in by_phone if _same_name(c, lead)), None)
+    lead_name = name_key(lead.first_name, lead.last_name)
+    same_name = next(
+        (c for c in by_phone if name_key(c.first_name, c.last_name) == lead_name), None
+    )
     if same_name is not None:
         return same_name, None
     return None, by_phone[0] if by_phone else None
@@ -64,12 +68,6 @@ def _serialise_same_phone(phone_e164: str) -> None:
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(_PHONE_LOCK, {"phone": phone_e164})
-
-
-def _same_name(contact: sa.Row, lead: LeadInput) -> bool:
-    return name_key(contact.first_name, contact.last_name) == name_key(
-        lead.first_name, lead.last_name
-    )
 
 
 def name_key(first_name: str, last_name: str) -> str:
