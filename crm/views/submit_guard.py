@@ -71,7 +71,7 @@ def _submitted(name: str) -> str:
 
 
 def _limit_counters() -> list[rate_limits.Counter]:
-    """The counters this submit counts on: its IP, and its email and phone when given."""
+    """The counters this submit counts on: its IP (and API key), its email and phone if given."""
     config = current_app.config
     per_contact = config["SUBMIT_LIMIT_PER_CONTACT"]
     # The IP is hashed too: under the GDPR an IP address is personal data, and the
