@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from crm.services import signing
+
 
 class _FormFields(HTMLParser):
     """Collect the values a browser would post by default (inputs, checked boxes, selects)."""
@@ -96,3 +98,9 @@ SPECIALIST = {
     "cancer_stage": "2",
     "consent_email": "y",
 }
+
+
+def thank_you_says(location: str) -> dict:
+    """What a thank-you link tells its page (its signature carries the second it was made)."""
+    token = location.rsplit("/thank-you/", 1)[1]
+    return signing.timed_serializer("thank-you").loads(token)

@@ -13,7 +13,7 @@ from crm.models import (
     TimelineEvent,
 )
 from crm.models.enums import ConsentChannel, OutboxKind, OutboxStatus, TimelineKind
-from tests.forms import CALLBACK, GUIDE, SPECIALIST
+from tests.forms import CALLBACK, GUIDE, SPECIALIST, thank_you_says
 
 
 def count(model) -> int:
@@ -155,7 +155,7 @@ def test_the_same_form_submitted_twice_is_one_submission(forms, app_ctx):
     second = forms.submit("/callback", CALLBACK, page=page)
 
     assert first.status_code == second.status_code == 303
-    assert first.location == second.location
+    assert thank_you_says(first.location) == thank_you_says(second.location)
     assert count(Submission) == 1
     assert count(OutboxMessage) == 0  # no email given: nothing to send
 
