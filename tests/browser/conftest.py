@@ -107,3 +107,22 @@ def screenshot(tmp_path) -> Callable[[Page, str], Path]:
         return path
 
     return save
+
+
+@pytest.fixture
+def signed_in(app, page) -> Callable[..., Page]:
+    """Create a staff user of a role and sign them in through the real form; return the tab."""
+    from crm.models.enums import Role
+    from tests.factories import DEFAULT_PASSWORD, make_user
+
+    def sign_in(role: Role = Role.advocate, **fields) -> Page:
+        with app.app_context():
+            email = make_user(role, **fields).email
+        page.goto("/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        return page
+
+    return sign_in
