@@ -1,0 +1,33 @@
+"""Managers' forms: the audit log's filters."""
+
+from wtforms import DateField, IntegerField, SelectField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from crm.forms.base import BaseForm
+from crm.models.enums import AuditAction
+
+
+class AuditFilterForm(BaseForm):
+    """Filters read from the query string (a GET form: nothing to protect from CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    user = SelectField("User", coerce=str, validators=[Optional()])
+    action = SelectField(
+        "Action", choices=[("", "Any action"), *AuditAction.choices()], validators=[Optional()]
+    )
+    contact_id = IntegerField(
+        "Contact id",
+        validators=[Optional(), NumberRange(min=1, message="A contact id is a number.")],
+    )
+    since = DateField("From (UTC)", validators=[Optional()])
+    until = DateField("To (UTC, inclusive)", validators=[Optional()])
+
+    def __init__(self, *args, staff=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user.choices = [("", "Anyone"), *((str(user.id), user.name) for user in staff)]
+
+    def validate_until(self, field) -> None:
+        if field.data and self.since.data and field.data < self.since.data:
+            raise ValidationError("The end date comes before the start date.")
