@@ -1,10 +1,15 @@
 """Managers' forms: the audit log's filters."""
 
 from wtforms import DateField, IntegerField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from crm.forms.base import BaseForm
 from crm.models.enums import AuditAction
+
+
+def _options(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class AuditFilterForm(BaseForm):
@@ -15,7 +20,9 @@ class AuditFilterForm(BaseForm):
 
     user = SelectField("User", coerce=str, validators=[Optional()])
     action = SelectField(
-        "Action", choices=[("", "Any action"), *AuditAction.choices()], validators=[Optional()]
+        "Action",
+        choices=_options([("", "Any action"), *AuditAction.choices()]),
+        validators=[Optional()],
     )
     contact_id = IntegerField(
         "Contact id",
@@ -26,7 +33,9 @@ class AuditFilterForm(BaseForm):
 
     def __init__(self, *args, staff=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.user.choices = [("", "Anyone"), *((str(user.id), user.name) for user in staff)]
+        self.user.choices = _options(
+            [("", "Anyone"), *((str(user.id), user.name) for user in staff)]
+        )
 
     def validate_until(self, field) -> None:
         if field.data and self.since.data and field.data < self.since.data:
