@@ -75,9 +75,11 @@ def celery_settings(broker_url: str) -> dict:
                 "task": "outbox.alert_dead",
                 "schedule": _env_seconds("DEAD_ALERT_INTERVAL_SECONDS", 300),
             },
+            # Often, though a day would do: an interval restarts with beat, so a daily one
+            # might never come round on a server that is redeployed every day.
             "purge-old-spam": {
                 "task": "spam.purge",
-                "schedule": _env_seconds("SPAM_PURGE_INTERVAL_SECONDS", 24 * 3600),
+                "schedule": _env_seconds("SPAM_PURGE_INTERVAL_SECONDS", 300),
             },
         },
         "worker_cancel_long_running_tasks_on_connection_loss": True,

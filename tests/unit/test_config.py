@@ -144,5 +144,5 @@ def test_production_with_every_setting_builds_and_uses_them():
     assert result.stdout.splitlines() == [
         "production postgresql+psycopg://crm:pw@db.example:5432/crm",
         "True False False",
-        "['api', 'email_links', 'public']",
+        "['api', 'auth', 'email_links', 'manager', 'public']",
     ]
