@@ -26,7 +26,7 @@ class AuditFilterForm(BaseForm):
     )
     contact_id = IntegerField(
         "Contact id",
-        validators=[Optional(), NumberRange(min=1, message="A contact id is a number.")],
+        validators=[Optional(), NumberRange(1, 2**31 - 1, "That is not a contact id.")],
     )
     since = DateField("From (UTC)", validators=[Optional()])
     until = DateField("To (UTC, inclusive)", validators=[Optional()])

@@ -169,3 +169,27 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
         response = client.get(url)
         assert response.status_code == 302
         assert response.headers["Location"].startswith(f"/login?next={url}")
+
+
+def test_ids_too_big_for_the_database_are_unknown_rows_not_server_errors(manager):
+    huge = "9" * 20
+    token = manager.csrf_token()
+
+    pages = [f"{url}?before_id={huge}" for url in MANAGER_PAGES] + [
+        f"/manager/audit?contact_id={huge}"
+    ]
+    assert {manager.get(url).status_code for url in pages} == {200}
+    actions = {
+        url.replace("/1/", f"/{huge}/"): manager.post(
+            url.replace("/1/", f"/{huge}/"),
+            data={"csrf_token": token, "item_id": huge, "tracking_number": "1Z"},
+        ).status_code
+        for url in MANAGER_ACTIONS
+    }
+    assert actions == {
+        f"/manager/spam/{huge}/release": 404,
+        f"/manager/spam/{huge}/delete": 404,
+        "/manager/fulfilment/printed": 302,
+        f"/manager/fulfilment/{huge}/shipped": 404,
+        "/manager/fulfilment/labels": 302,
+    }

@@ -6,6 +6,11 @@ from crm.views.staff import staff_blueprint
 
 bp = staff_blueprint("manager", __name__, url_prefix="/manager")
 
+# Ids are 32-bit INTEGER columns: a bigger number in a URL is no row, not a database error.
+MAX_ID = 2**31 - 1
+# For routes: a larger id answers 404 like any other unknown one.
+ID = f"int(min=1, max={MAX_ID})"
+
 # The contact page belongs to the contacts blueprint; until it exists, ids show as text.
 CONTACT_PAGE_ENDPOINT = "contacts.contact"
 
@@ -26,8 +31,16 @@ def page_size() -> int:
     return current_app.config["STAFF_PAGE_SIZE"]
 
 
+def row_id(value: str) -> int:
+    """Parse an id from a form or query string (ValueError for anything that cannot be one)."""
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
+
 def before_id() -> int | None:
-    return request.args.get("before_id", type=int)
+    return request.args.get("before_id", type=row_id)
 
 
 from crm.views.manager import audit_log, fulfilment, spam  # noqa: E402, F401  (registers views)

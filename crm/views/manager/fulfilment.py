@@ -8,7 +8,7 @@ from crm.models.enums import AuditAction, FulfilmentStatus
 from crm.services import fulfilment as fulfilment_service
 from crm.services.actors import Actor
 from crm.services.address_labels import render_labels_pdf
-from crm.views.manager import before_id, bp, keyset_page, page_size
+from crm.views.manager import ID, before_id, bp, keyset_page, page_size, row_id
 from crm.views.staff import MANAGERS, audit_view, role_required
 
 
@@ -49,7 +49,7 @@ def mark_printed():
     return redirect(url_for(".fulfilment", status=FulfilmentStatus.to_print.value))
 
 
-@bp.post("/fulfilment/<int:item_id>/shipped")
+@bp.post(f"/fulfilment/<{ID}:item_id>/shipped")
 @role_required(*MANAGERS)
 def mark_shipped(item_id: int):
     """Mark one printed guide shipped; its tracking number is required."""
@@ -84,7 +84,7 @@ def labels():
 
 
 def _ticked_ids() -> list[int]:
-    return request.values.getlist("item_id", type=int)
+    return request.values.getlist("item_id", type=row_id)
 
 
 def _audit_update(item) -> None:

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, url_for
 
 from crm.models.enums import AuditAction
 from crm.services import spam as spam_service
-from crm.views.manager import before_id, bp, keyset_page, page_size
+from crm.views.manager import ID, before_id, bp, keyset_page, page_size
 from crm.views.staff import MANAGERS, audit_view, role_required
 
 
@@ -22,7 +22,7 @@ def spam():
     )
 
 
-@bp.post("/spam/<int:spam_id>/release")
+@bp.post(f"/spam/<{ID}:spam_id>/release")
 @role_required(*MANAGERS)
 def release_spam(spam_id: int):
     """Turn a kept submit into the lead it should have been, through capture (once)."""
@@ -44,7 +44,7 @@ def release_spam(spam_id: int):
     return redirect(url_for(".spam"))
 
 
-@bp.post("/spam/<int:spam_id>/delete")
+@bp.post(f"/spam/<{ID}:spam_id>/delete")
 @role_required(*MANAGERS)
 def delete_spam(spam_id: int):
     """Remove a kept submit for good."""
