@@ -263,8 +263,9 @@ def test_advocates_and_managers_get_403_on_every_admin_page(app, role):
     token = staff.csrf_token()
 
     statuses = {
-        url: (staff.get(url) if method == "GET" else staff.post(url, data={"csrf_token": token}))
-        .status_code
+        url: (
+            staff.get(url) if method == "GET" else staff.post(url, data={"csrf_token": token})
+        ).status_code
         for method, url in admin_urls(app, user_id)
     }
 
@@ -291,11 +292,14 @@ def test_the_admin_home_after_sign_in_is_the_users_page(app):
 # --- flask crm create-user keeps working ---------------------------------------------------------
 
 
+def create_user_command(app, email: str, password: str):
+    """Run `flask crm create-user` as an operator would."""
+    options = ["--email", email, "--name", "Lee Wong", "--role", "manager", "--password", password]
+    return app.test_cli_runner().invoke(args=["crm", "create-user", *options])
+
+
 def test_create_user_on_the_command_line_makes_an_account_that_signs_in(app):
-    result = app.test_cli_runner().invoke(
-        args=["crm", "create-user", "--email", "Lee@Example.org", "--name", "Lee Wong"]
-        + ["--role", "manager", "--password", DEFAULT_PASSWORD]
-    )
+    result = create_user_command(app, "Lee@Example.org", DEFAULT_PASSWORD)
 
     assert result.exit_code == 0, result.output
     assert "Created manager lee@example.org" in result.output
@@ -304,10 +308,7 @@ def test_create_user_on_the_command_line_makes_an_account_that_signs_in(app):
 
 
 def test_create_user_on_the_command_line_refuses_a_short_password_clearly(app):
-    result = app.test_cli_runner().invoke(
-        args=["crm", "create-user", "--email", "lee@example.org", "--name", "Lee Wong"]
-        + ["--role", "manager", "--password", "short"]
-    )
+    result = create_user_command(app, "lee@example.org", "short")
 
     assert result.exit_code == 1
     assert "Error: Use at least 12 characters." in result.output
