@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from crm.extensions import db
-from crm.models import GuideDocument, utcnow
+from crm.models import GuideDocument, User, utcnow
 
 # pypdf is imported where a PDF is read, not here: most processes never read one.
 
@@ -25,7 +25,11 @@ def max_bytes() -> int:
 
 
 def describe_size(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{max(1, size // 1000)} KB"
+    """Sizes as file managers show them: "20 MB", "2.5 MB", "40 KB"."""
+    megabytes = size / (1024 * 1024)
+    if megabytes >= 10:
+        return f"{megabytes:.0f} MB"
+    return f"{megabytes:.1f} MB" if size >= 100 * 1024 else f"{max(1, size // 1024)} KB"
 
 
 def check_pdf(data: bytes) -> int:
@@ -104,8 +108,14 @@ def current() -> GuideDocument | None:
     )
 
 
-def history() -> list[GuideDocument]:
-    return list(db.session.scalars(sa.select(GuideDocument).order_by(GuideDocument.version.desc())))
+def history() -> list[tuple[GuideDocument, str]]:
+    """Every version, newest first, with the name of the admin who uploaded it."""
+    rows = db.session.execute(
+        sa.select(GuideDocument, User.name)
+        .join(User, User.id == GuideDocument.uploaded_by_user_id)
+        .order_by(GuideDocument.version.desc())
+    )
+    return [tuple(row) for row in rows]
 
 
 def find(version: int) -> GuideDocument | None:

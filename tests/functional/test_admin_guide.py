@@ -136,7 +136,7 @@ def test_a_pdf_over_the_size_limit_is_refused(app, admin, config_override):
 
 
 def test_a_body_far_over_the_limit_is_refused_before_it_is_read(app, admin, config_override):
-    config_override(GUIDE_UPLOAD_MAX_BYTES=10_000)
+    config_override(GUIDE_UPLOAD_MAX_BYTES=10 * 1024)
 
     response = upload(admin, b"%PDF-" + b"0" * 200_000)
 
