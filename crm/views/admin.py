@@ -122,6 +122,8 @@ def _audit_change(user: User, changed: list[str]) -> None:
 
 # --- the guide ---------------------------------------------------------------------------------
 
+_UPLOAD_FORM_MEMORY_BYTES = 256 * 1024
+
 
 # The upload is the one request allowed past the app-wide MAX_CONTENT_LENGTH, so the view sets
 # its own limit before anything reads the body; CSRFProtect's global check would read (and
@@ -137,6 +139,9 @@ def guide():
         form.file.errors = [_too_big()]
         return _guide_page(form, status=413)
     request.max_content_length = limit
+    # Werkzeug's multipart decoder counts its read buffer (64 KB chunks of the file) against
+    # this limit too, so the app-wide 64 KB would refuse any file bigger than one chunk.
+    request.max_form_memory_size = _UPLOAD_FORM_MEMORY_BYTES
     form = GuideUploadForm()
     if form.validate_on_submit():
         data = form.file.data.read(guide_documents.max_bytes() + 1)

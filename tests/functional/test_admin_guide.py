@@ -23,14 +23,16 @@ A4 = (595.0, 842.0)
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def designed_pdf(pages: int = 3, size=A4, label: str = "Designed guide") -> bytes:
-    """A PDF as a designer would export it: one line of text per page."""
+def designed_pdf(pages: int = 3, size=A4, label: str = "Designed guide", lines: int = 0) -> bytes:
+    """A PDF as a designer would export it: a heading per page, then `lines` lines of text."""
     from reportlab.pdfgen import canvas
 
     buffer = io.BytesIO()
-    drawing = canvas.Canvas(buffer, pagesize=size)
+    drawing = canvas.Canvas(buffer, pagesize=size, pageCompression=0)
     for number in range(1, pages + 1):
         drawing.drawString(72, size[1] - 100, f"{label} page {number}")
+        for line in range(lines):
+            drawing.drawString(72, size[1] - 120 - line, f"Body text {line} of page {number}")
         drawing.showPage()
     drawing.save()
     return buffer.getvalue()
@@ -143,6 +145,15 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_read(app, admin, conf
     assert response.status_code == 413
     assert "That file is over the 10 KB limit." in response.get_data(as_text=True)
     assert versions(app) == []
+
+
+def test_a_guide_bigger_than_the_app_wide_body_limit_is_accepted(app, admin):
+    # Over a megabyte: bigger than one multipart buffer, and written to a temporary file.
+    pdf = designed_pdf(30, lines=700)
+    assert len(pdf) > 16 * app.config["MAX_CONTENT_LENGTH"]
+
+    assert upload(admin, pdf).status_code == 302
+    assert versions(app) == [(1, 30, True)]
 
 
 def test_other_forms_keep_the_small_app_wide_body_limit(app, admin):
