@@ -28,6 +28,7 @@ def test_an_admin_adds_an_advocate_with_skills_in_the_browser(signed_in, app, sc
     # The policy's reason sits on the field; the rest of the answers are kept.
     expect(page.get_by_text("That password is too common; choose another.")).to_be_visible()
     expect(page.get_by_label("Spanish")).to_be_checked()
+    screenshot(page, "admin-add-user")
     page.get_by_label("Initial password").fill("Tide-Lantern-Quill-88")
     page.get_by_role("button", name="Add user").click()
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from pypdf import PdfReader, PdfWriter
 
 from crm.extensions import db
-from crm.models import AuditEvent, GuideDocument, OutboxMessage
+from crm.models import AuditEvent, Contact, GuideDocument, OutboxMessage
 from crm.models.enums import AuditAction, OutboxKind, Role
 from crm.services import delivery
 from tests.factories import make_user
@@ -183,10 +183,16 @@ def noon_after(moment):
     return (noon if noon >= local else noon + timedelta(days=1)).astimezone(UTC)
 
 
-def guide_email(app, forms, smtp_sink, first_name: str = "Henrietta"):
-    """Ask for the guide through the public form and send the guide email; return it."""
+def guide_email(app, forms, smtp_sink, first_name: str = "Henrietta", contact_says=None):
+    """Ask for the guide through the public form and send the guide email; return it.
+
+    contact_says: a first name the contact record holds by the time the email goes out.
+    """
     assert forms.submit("/guide", {**GUIDE, "first_name": first_name}).status_code == 303
     with app.app_context():
+        if contact_says:
+            db.session.execute(sa.update(Contact).values(first_name=contact_says))
+            db.session.commit()
         message = db.session.scalar(
             sa.select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.guide_email)
         )
@@ -229,10 +235,13 @@ def test_the_guide_email_sends_the_uploaded_guide_behind_a_cover_naming_the_requ
     config_override(GUIDE_DELIVERY=delivery_mode)
     upload(admin, designed_pdf(3))
 
-    message = guide_email(app, forms, smtp_sink, first_name="Henrietta")
+    # The contact record may say something else (another person typed the same email):
+    # the cover speaks to whoever asked for this guide (DESIGN.md rule 7).
+    message = guide_email(app, forms, smtp_sink, first_name="Henrietta", contact_says="Zora")
 
     reader = attached_pdf(message) if delivery_mode == "attachment" else linked_pdf(client, message)
     assert_cover_then_upload(reader, "Henrietta", uploaded_pages=3)
+    assert "Zora" not in reader.pages[0].extract_text()
 
 
 def test_without_an_upload_the_generated_guide_is_sent_as_before(
