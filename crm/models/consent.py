@@ -1,4 +1,4 @@
-"""Immutable proof of what a person agreed to or refused, per channel: from a submit or via staff."""
+"""Immutable proof of what a person agreed to or refused, per channel: from a submit or staff."""
 
 from datetime import datetime
 
