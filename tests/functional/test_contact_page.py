@@ -1,4 +1,4 @@
-"""The contact page: everything about one person on one page, opened only by advocates and managers."""
+"""The contact page: everything about one person, opened only by advocates and managers."""
 
 import re
 from html import unescape
@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import AuditEvent
-from crm.models.enums import AuditAction, ConsentChannel, FormKind, Relationship, Role
+from crm.models.enums import AuditAction, FormKind, Relationship, Role
 from crm.services import notes
 from tests.factories import make_user
 from tests.leads import MAILING_ADDRESS, send_lead
@@ -33,8 +33,11 @@ def spouse_asking_for_guide_then_callback():
         FormKind.guide,
         email="rosa@example.com",
         relationship=Relationship.spouse,
-        details={"interests": ["treatment", "va_benefits"], "printed_guide": True,
-                 "mailing_address": MAILING_ADDRESS},
+        details={
+            "interests": ["treatment", "va_benefits"],
+            "printed_guide": True,
+            "mailing_address": MAILING_ADDRESS,
+        },
         attribution={"utm_source": "newsletter", "utm_campaign": "fall-guide"},
     )
     return send_lead(
@@ -51,9 +54,7 @@ def text_of(html: str) -> str:
     return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
 
 
-def test_the_page_shows_the_person_their_submissions_consents_calls_and_guide(
-    app_ctx, staff
-):
+def test_the_page_shows_the_person_their_submissions_consents_calls_and_guide(app_ctx, staff):
     contact_id = spouse_asking_for_guide_then_callback()
     signed_in(staff)
 
@@ -80,7 +81,7 @@ def test_the_timeline_is_newest_first_with_who_acted(app_ctx, staff):
 
     page = text_of(staff.get(f"/contacts/{contact_id}").get_data(as_text=True))
 
-    timeline = page[page.index("Timeline (newest first)"):]
+    timeline = page[page.index("Timeline (newest first)") :]
     order = [
         timeline.index(text)
         for text in (
