@@ -5,12 +5,17 @@ services' to decide, so the refusals read the same from every page that offers t
 """
 
 from wtforms import HiddenField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from crm.forms.base import BaseForm
 from crm.models.enums import CloseOutcome, ConsentChannel, Stage
 from crm.services.notes import MAX_NOTE_LENGTH
 from crm.services.stages import MAX_REASON_LENGTH
+
+
+def _choices(pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class NoteForm(BaseForm):
@@ -25,18 +30,18 @@ class StageForm(BaseForm):
     expected_from = HiddenField(validators=[InputRequired("Open the contact again and retry.")])
     # Every stage is accepted here: the transition table (crm/services/stages.py) refuses.
     to_stage = SelectField(
-        "Move to", choices=Stage.choices(), validators=[InputRequired("Choose a stage.")]
+        "Move to", choices=_choices(Stage.choices()), validators=[InputRequired("Choose a stage.")]
     )
     outcome = SelectField(
         "Outcome (when closing)",
-        choices=[("", "Choose an outcome"), *CloseOutcome.choices()],
+        choices=_choices([("", "Choose an outcome"), *CloseOutcome.choices()]),
         validators=[Optional()],
     )
     reason = TextAreaField("Why", validators=[Length(max=MAX_REASON_LENGTH)])
 
 
 class DoNotContactForm(BaseForm):
-    channel = SelectField(choices=ConsentChannel.choices(), validators=[InputRequired()])
+    channel = SelectField(choices=_choices(ConsentChannel.choices()), validators=[InputRequired()])
 
 
 class ActionForm(BaseForm):
