@@ -156,6 +156,7 @@ def test_closing_takes_an_outcome(app_ctx, staff):
         ({"to_stage": "new", "reason": "again"}, "A contact cannot move from New to New."),
         ({"to_stage": "closed", "reason": "done"}, "Closing needs an outcome."),
         ({"to_stage": "contacted", "reason": ""}, "Say why the stage changes."),
+        ({"reason": "no stage chosen"}, "Choose a stage."),
     ],
 )
 def test_a_stage_change_outside_the_rules_is_refused_and_changes_nothing(
