@@ -45,6 +45,21 @@ ATTRIBUTION_LABELS = {
     "landing_page": "Landing page",
     "referrer": "Referrer",
 }
+# Who wrote, in staff words: the submitter and the patient are often not the same person.
+SUBMITTER = {
+    Relationship.patient: "The patient themselves",
+    Relationship.spouse: "The patient's spouse or partner",
+    Relationship.child: "The patient's son or daughter",
+    Relationship.other_family: "Another family member of the patient",
+    Relationship.caregiver: "The patient's caregiver",
+    Relationship.other: "Someone else writing for the patient",
+}
+# Why commercial email to an address stopped (crm/services/suppressions.py reasons).
+SUPPRESSED = {
+    "unsubscribe": "they unsubscribed",
+    "bounced": "the address bounced",
+    "staff_do_not_contact": "do not contact",
+}
 _ENUMS = {
     "relationship": Relationship,
     "diagnosis": Diagnosis,
@@ -85,7 +100,9 @@ def _text(key: str, value: Any) -> str:
 def _enum_text(key: str, value: Any) -> str:
     enum_cls = _ENUMS.get(key)
     member = enum_cls.from_value(value) if enum_cls is not None else None
-    return member.label if member is not None else str(value)
+    if member is None:
+        return str(value)
+    return SUBMITTER[member] if enum_cls is Relationship else member.label
 
 
 def _city_line(address: dict) -> str:

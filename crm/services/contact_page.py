@@ -24,7 +24,7 @@ from crm.models import (
     User,
 )
 from crm.models.attribution import ATTRIBUTION_FIELDS
-from crm.models.enums import CallTaskStatus, ConsentChannel, Relationship
+from crm.models.enums import CallTaskStatus, ConsentChannel
 from crm.services import contact_answers, contact_timeline, events, stages, suppressions, users
 
 TIMELINE_LIMIT = 200
@@ -33,16 +33,6 @@ CONSENT_LIMIT = 100
 OPEN_CALL_LIMIT = 20
 FULFILMENT_LIMIT = 20
 DUPLICATE_LIMIT = 10
-
-# Who wrote, in staff words: the submitter and the patient are often not the same person.
-SUBMITTER = {
-    Relationship.patient: "The patient themselves",
-    Relationship.spouse: "The patient's spouse or partner",
-    Relationship.child: "The patient's son or daughter",
-    Relationship.other_family: "Another family member of the patient",
-    Relationship.caregiver: "The patient's caregiver",
-    Relationship.other: "Someone else writing for the patient",
-}
 
 
 @dataclass
@@ -83,16 +73,6 @@ class ContactPage:
     assignable: list[User]
     first_touch: list[tuple[str, str]]
 
-    @property
-    def ids(self) -> list[int]:
-        return [self.contact.id, *(merged.id for merged in self.merged)]
-
-
-def survivor_of(contact_id: int) -> tuple[Contact | None, int | None]:
-    """The contact, and the id of the record it was merged into (None when it stands alone)."""
-    contact = db.session.get(Contact, contact_id)
-    return contact, contact.merged_into_id if contact is not None else None
-
 
 def load(contact: Contact, *, with_assignable: bool) -> ContactPage:
     """Read the whole page for a contact that was not merged away."""
@@ -119,7 +99,7 @@ def load(contact: Contact, *, with_assignable: bool) -> ContactPage:
     return ContactPage(
         contact=contact,
         merged=merged,
-        submitter=SUBMITTER.get(contact.relationship_to_patient, "Not said"),
+        submitter=contact_answers.SUBMITTER.get(contact.relationship_to_patient, "Not said"),
         submissions=[_submission_view(s) for s in submissions[0]],
         more_submissions=submissions[1],
         consents=_consent_views(consents, lookups.users),
@@ -143,11 +123,16 @@ def load(contact: Contact, *, with_assignable: bool) -> ContactPage:
         ),
         duplicates=_duplicates(contact),
         assigned_to=lookups.users.get(contact.assigned_user_id),
-        email_suppressed=suppressions.suppression_reason(contact.email),
+        email_suppressed=_suppressed(contact.email),
         allowed_moves=stages.allowed_moves(contact.stage),
         assignable=users.advocates() if with_assignable else [],
         first_touch=_attribution(contact),
     )
+
+
+def _suppressed(email: str | None) -> str | None:
+    reason = suppressions.suppression_reason(email)
+    return contact_answers.SUPPRESSED.get(reason, reason) if reason else None
 
 
 def _newest(query, model, limit: int, order=None) -> tuple[list, bool]:

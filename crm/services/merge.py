@@ -24,10 +24,12 @@ def merge(survivor_id: int, other_id: int, user_id: int) -> Contact:
     """Fold `other` into `survivor`, which keeps its own email and phone (caller commits)."""
     survivor, other = _linked_pair(survivor_id, other_id)
     now, actor = utcnow(), Actor.user(user_id)
+    # A link the merged record had to a third record is the survivor's to resolve now.
+    inherited = other.possible_duplicate_of_id
     other.merged_into_id = survivor.id
     other.possible_duplicate_of_id = None
-    if survivor.possible_duplicate_of_id == other.id:
-        survivor.possible_duplicate_of_id = None
+    if survivor.possible_duplicate_of_id in (None, other.id):
+        survivor.possible_duplicate_of_id = inherited if inherited != survivor.id else None
     survivor.submission_count += other.submission_count
     if other.last_submitted_at and (
         survivor.last_submitted_at is None or other.last_submitted_at > survivor.last_submitted_at

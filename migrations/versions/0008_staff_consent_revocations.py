@@ -1,4 +1,5 @@
-"""staff consent revocations: a consent record written by staff has no submission or form
+"""staff consent revocations: a consent record written by staff has no submission or form;
+contacts.possible_duplicate_of_id indexed (the contact page looks the link up from both sides)
 
 Revision ID: 0008
 Revises: 0006
@@ -32,6 +33,8 @@ def _sqlite() -> bool:
 
 
 def upgrade():
+    op.create_index(op.f('ix_contacts_possible_duplicate_of_id'), 'contacts',
+                    ['possible_duplicate_of_id'])
     with op.batch_alter_table('consent_records', schema=None) as batch_op:
         batch_op.add_column(sa.Column('recorded_by_user_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
@@ -66,3 +69,4 @@ def downgrade():
     if _sqlite():
         for statement in _SQLITE_TRIGGERS:
             op.execute(statement)
+    op.drop_index(op.f('ix_contacts_possible_duplicate_of_id'), table_name='contacts')
