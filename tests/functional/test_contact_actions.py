@@ -319,6 +319,26 @@ def test_an_advocate_takes_an_unassigned_contact_but_not_someone_elses(app_ctx, 
     assert reread(Contact, id=theirs)[0].assigned_user_id == other_id
 
 
+@pytest.mark.parametrize("assignee", ["admin", "disabled", "nobody-by-that-id"])
+def test_a_manager_assigns_only_to_active_advocates_and_managers(app_ctx, staff, assignee):
+    contact_id = callback_lead()
+    admin = make_user(Role.admin)
+    disabled = make_user(Role.advocate)
+    disabled.active = False
+    db.session.commit()
+    ids = {"admin": admin.id, "disabled": disabled.id, "nobody-by-that-id": 999999}
+    signed_in(staff, Role.manager)
+
+    staff.post(
+        f"/contacts/{contact_id}/assign",
+        data={"assignee": str(ids[assignee]), "csrf_token": staff.csrf_token()},
+    )
+
+    assert "Not done: Choose an active advocate or manager." in shown(staff, contact_id)
+    assert reread(Contact, id=contact_id)[0].assigned_user_id is None
+    assert audited(AuditAction.contact_assigned) == []
+
+
 def shared_phone_pair() -> tuple[int, int]:
     """Two people on one family phone: the second is linked to the first as a possible duplicate."""
     first = callback_lead(first_name="Maria", email="maria@example.com")
@@ -342,6 +362,7 @@ def test_merging_keeps_every_submission_consent_and_event_and_the_old_id_redirec
     assert {t.contact_id for t in reread(CallTask, status=CallTaskStatus.open)} == {survivor}
     response = staff.get(page_of(other))
     assert response.status_code == 302 and response.headers["Location"] == page_of(survivor)
+    assert f"Contact #{other} was merged into #{survivor}" in shown(staff, survivor)
     page = shown(staff, survivor)
     assert "jose@example.com" in page  # the merged record's submission
     assert page.count("Callback request —") == 2
