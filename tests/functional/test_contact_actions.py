@@ -31,6 +31,7 @@ from crm.models.enums import (
 )
 from crm.services import stages
 from crm.services.actors import Actor
+from crm.services.delivery import deliver_outbox_message
 from tests.factories import make_user
 from tests.leads import send_lead
 from tests.staff import StaffClient
@@ -250,6 +251,8 @@ def test_the_guide_is_sent_again_as_a_new_guide_email(app_ctx, staff):
     page = shown(staff, contact_id)
     assert "Guide email sent again" in page
     assert [a.detail["outbox_id"] for a in audited(AuditAction.guide_resent)] == [guides[1].id]
+    # The relay and the worker deliver it like any other row.
+    assert deliver_outbox_message(guides[1].id) == "sent"
 
 
 @pytest.mark.parametrize(
