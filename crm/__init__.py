@@ -52,7 +52,7 @@ def register_extensions(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     with app.app_context():
-        enforce_sqlite_foreign_keys(db.engine)
+        prepare_sqlite_connections(db.engine)
     migrate.init_app(
         app,
         db,
@@ -92,16 +92,20 @@ def engine_options(config) -> dict:
     return options
 
 
-def enforce_sqlite_foreign_keys(engine) -> None:
-    """SQLite ignores ON DELETE rules unless each connection asks for them."""
+def prepare_sqlite_connections(engine) -> None:
+    """Turn on ON DELETE rules and add the SQL functions PostgreSQL has and SQLite lacks."""
     if engine.dialect.name != "sqlite":
         return
+    from crm.models.contact import SQLITE_FUNCTIONS
 
     @event.listens_for(engine, "connect")
-    def _foreign_keys_on(dbapi_connection, connection_record):
+    def _prepare(dbapi_connection, connection_record):
+        # SQLite ignores ON DELETE rules unless each connection asks for them.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        for name, function in SQLITE_FUNCTIONS.items():
+            dbapi_connection.create_function(name, 1, function, deterministic=True)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,0 +1,162 @@
+"""Staff search for contacts by name, email or phone, one page at a time.
+
+Every search is "the key starts with what was typed": a name (first then last, or last then
+first), an email from its start, or a phone number by its last digits (a whole number in any
+formatting is its own last digits). Results come in key order, newest first among equal keys,
+and each page starts after the last contact of the page before (keyset pagination): a page
+reads one short range of one index per key (crm/models/contact.py), and nothing ever counts
+the whole table, so a page costs the same at ten thousand contacts as at a million.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models.contact import SEARCH_KEYS, Contact, search_fold_text
+from crm.models.enums import Stage
+
+PAGE_SIZE = 25
+MIN_NAME_LENGTH = 2
+MIN_PHONE_DIGITS = 4
+# Longer than any key: nothing could match, so nothing is asked of the database.
+MAX_QUERY_LENGTH = 254
+
+_PHONE_LIKE = re.compile(r"[\d\s().+\-]+")
+_c = Contact.__table__.c
+_COLUMNS = (_c.id, _c.first_name, _c.last_name, _c.email, _c.phone_e164, _c.stage, _c.created_at)
+
+
+class SearchKind(StrEnum):
+    name = "name"
+    email = "email"
+    phone = "phone"
+
+
+# The keys searched for each kind; a contact found by an earlier key is not found again.
+_KEYS = {
+    SearchKind.name: ("name", "surname"),
+    SearchKind.email: ("email",),
+    SearchKind.phone: ("phone",),
+}
+
+
+@dataclass(frozen=True)
+class ContactHit:
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    stage: Stage
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of results; next_cursor is what to pass as `after` for the next one."""
+
+    kind: SearchKind | None
+    rows: list[ContactHit]
+    next_cursor: int | None
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class _Query:
+    kind: SearchKind
+    prefix: str  # in key form: folded name, lower-cased email, reversed digits
+
+
+def search_contacts(query: str, *, after: int | None = None, limit: int = PAGE_SIZE) -> SearchPage:
+    """Return the page of contacts matching `query` that follows contact `after`."""
+    understood = interpret(query)
+    if isinstance(understood, str):
+        return SearchPage(kind=None, rows=[], next_cursor=None, hint=understood)
+    keys = [SEARCH_KEYS[name] for name in _KEYS[understood.kind]]
+    start = _cursor_key(keys, understood.prefix, after)
+    lanes = [
+        _lane(key, understood.prefix, start, after if start else None, limit, earlier=keys[:i])
+        for i, key in enumerate(keys)
+    ]
+    # Each lane keeps its own ORDER BY and LIMIT inside a subquery (SQLite wants it so).
+    statement = sa.union_all(*(sa.select(lane.subquery()) for lane in lanes))
+    found = db.session.connection().execute(statement).all()
+    # Merged here rather than by an outer ORDER BY, whose collation would be the database's:
+    # Python orders strings by code point, which is the byte order of the keys.
+    found.sort(key=lambda row: (row.sort_key, -row.id))
+    rows = [_hit(row) for row in found[:limit]]
+    more = len(found) > limit
+    return SearchPage(kind=understood.kind, rows=rows, next_cursor=rows[-1].id if more else None)
+
+
+def interpret(query: str) -> _Query | str:
+    """Say what kind of search `query` is and its key prefix, or why it is not searched."""
+    # Control characters out (PostgreSQL refuses NUL in text), runs of spaces made one.
+    words = (
+        "".join(ch for ch in word if unicodedata.category(ch)[0] != "C") for word in query.split()
+    )
+    text = " ".join(word for word in words if word)
+    if not text:
+        return "Search by name, email address or phone number."
+    if len(text) > MAX_QUERY_LENGTH:
+        return "That is longer than any name, email address or phone number."
+    if "@" in text:
+        if text.startswith("@"):
+            return "Type the email address from its start; a domain alone is not searched."
+        return _Query(SearchKind.email, text.replace(" ", "").lower())
+    if _PHONE_LIKE.fullmatch(text):
+        digits = re.sub(r"\D", "", text)
+        if len(digits) < MIN_PHONE_DIGITS:
+            return f"Type at least the last {MIN_PHONE_DIGITS} digits of a phone number."
+        return _Query(SearchKind.phone, digits[::-1])
+    # "Lopez, Maria" is how a surname-first list writes "Lopez Maria".
+    name = " ".join(search_fold_text(text.replace(",", " ")).split())
+    if len(name) < MIN_NAME_LENGTH:
+        return f"Type at least {MIN_NAME_LENGTH} letters of a name."
+    return _Query(SearchKind.name, name)
+
+
+def _lane(key, prefix: str, start: str | None, after: int | None, limit: int, earlier) -> sa.Select:
+    """The first `limit` contacts whose `key` starts with `prefix`, from (start, after) on."""
+    conditions = [key >= (start or prefix), *_before(prefix, key)]
+    if after is not None:
+        # The cursor's own key goes on only with older contacts; `key >= start` stays the
+        # index's starting point, so the range skips no more than the contacts of that key.
+        conditions.append(sa.or_(key > start, _c.id < after))
+    conditions += [sa.not_(sa.and_(k >= prefix, *_before(prefix, k))) for k in earlier]
+    return (
+        sa.select(*_COLUMNS, key.label("sort_key"))
+        .where(*conditions)
+        .order_by(key, _c.id.desc())
+        .limit(limit + 1)
+    )
+
+
+def _cursor_key(keys, prefix: str, after: int | None) -> str | None:
+    """The key under which contact `after` was listed; None starts from the top."""
+    if after is None:
+        return None
+    row = db.session.connection().execute(sa.select(*keys).where(_c.id == after)).first()
+    # A contact renamed (or a cursor made up) since the last page starts the search again.
+    return next((key for key in row or () if key and key.startswith(prefix)), None)
+
+
+def _before(prefix: str, key) -> list:
+    """`key < the first string after every string that starts with prefix`, if there is one."""
+    while prefix:
+        following = ord(prefix[-1]) + 1
+        if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters
+            following = 0xE000
+        if following <= 0x10FFFF:
+            return [key < prefix[:-1] + chr(following)]
+        prefix = prefix[:-1]
+    return []
+
+
+def _hit(row) -> ContactHit:
+    name = f"{row.first_name} {row.last_name}".strip()
+    return ContactHit(row.id, name, row.email, row.phone_e164, row.stage, row.created_at)
