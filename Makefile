@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := CRM_ENV=development $(BIN)/flask --app wsgi
 
-.PHONY: run test lint format bench services clean
+.PHONY: run test lint format bench services browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,12 +24,15 @@ run: $(VENV)/.run-deps
 	$(FLASK) crm seed-demo
 	$(BIN)/honcho --procfile Procfile.dev start
 
-## test: install test dependencies, start PostgreSQL and Redis if needed, run the whole suite
-test: $(VENV)/.test-deps services
+## test: install test dependencies and Chromium, start PostgreSQL and Redis if needed, run the whole suite
+test: $(VENV)/.test-deps services browser
 	$(BIN)/pytest --durations=15
 
 services:
 	@bash scripts/services.sh
+
+browser:
+	@bash scripts/browser.sh
 
 lint: $(VENV)/.test-deps
 	$(BIN)/ruff check .

@@ -174,6 +174,21 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     DEV_MAILBOX_ENABLED = False
 
+    # Staff sign-in. argon2id costs: OWASP's floor is t=2 with 19 MiB; these are above it.
+    PASSWORD_HASH_TIME_COST = int(os.environ.get("PASSWORD_HASH_TIME_COST", "3"))
+    PASSWORD_HASH_MEMORY_KIB = int(os.environ.get("PASSWORD_HASH_MEMORY_KIB", str(64 * 1024)))
+    PASSWORD_HASH_PARALLELISM = int(os.environ.get("PASSWORD_HASH_PARALLELISM", "1"))
+    # A staff session ends after this long without a request, and this long after sign-in.
+    STAFF_IDLE_MINUTES = float(os.environ.get("STAFF_IDLE_MINUTES", "15"))
+    STAFF_SESSION_HOURS = float(os.environ.get("STAFF_SESSION_HOURS", "12"))
+    # Sign-in attempts: per client address (a whole office shares one), per account from
+    # unknown browsers, and per account from each browser that signed in to it before.
+    LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "100/15 minutes")
+    LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10/15 minutes")
+    LOGIN_LIMIT_PER_DEVICE = os.environ.get("LOGIN_LIMIT_PER_DEVICE", "10/15 minutes")
+    # Staff pages: rows per page of search results and lists.
+    STAFF_PAGE_SIZE = int(os.environ.get("STAFF_PAGE_SIZE", "25"))
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -193,6 +208,9 @@ class TestingConfig(Config):
     FORM_MIN_SECONDS = 0
     MAIL_DIR = str(INSTANCE_DIR / "test-mail")
     EMBED_ORIGINS = ["https://www.example-advocacy.org"]
+    # The floor the issue sets (t >= 2, m >= 19 MiB): tests sign in hundreds of times.
+    PASSWORD_HASH_TIME_COST = 2
+    PASSWORD_HASH_MEMORY_KIB = 19 * 1024
 
 
 class ProductionConfig(Config):

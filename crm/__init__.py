@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask, render_template
+from flask import Flask, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -46,7 +46,6 @@ def register_proxy(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from crm.extensions import csrf, db, login_manager, migrate
-    from crm.models import User
     from crm.services.lookups import warm_up
 
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
@@ -63,9 +62,26 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
 
+    from crm.services import staff_sessions
+
+    # The cookie names a server-side session, not a user: see crm/services/staff_sessions.py.
+    login_manager.session_protection = None  # the server-side session is the protection
+
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_token: str):
+        user, ended = staff_sessions.resolve(session_token)
+        g.staff_session_ended = ended
+        return user
+
+    @login_manager.unauthorized_handler
+    def sign_in_first():
+        ended = g.get("staff_session_ended") in ("idle", "lifetime")
+        flash(
+            "Your session ended; please sign in again."
+            if ended
+            else "Please sign in to see that page."
+        )
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
     warm_up()
 
@@ -110,7 +126,7 @@ def prepare_sqlite_connections(engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm.extensions import csrf
-    from crm.views import api, dev, email_links, public
+    from crm.views import api, auth, dev, email_links, public
 
     # Public forms check their own CSRF token in form.validate(), so that an expired
     # token re-renders the form with the visitor's data instead of a bare 400.
@@ -122,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(email_links.bp)
+    app.register_blueprint(auth.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":
         app.register_blueprint(dev.bp)
@@ -141,7 +158,7 @@ def register_error_handlers(app: Flask) -> None:
 
         return handler
 
-    for status in (400, 404, 405, 413, 429, 500):
+    for status in (400, 403, 404, 405, 413, 429, 500):
         template_status = 400 if status == 405 else status
         app.register_error_handler(status, handle(template_status))
 
@@ -168,6 +185,22 @@ def register_template_helpers(app: Flask) -> None:
     from crm.services.consent import disclosure
 
     app.jinja_env.globals["consent_text"] = lambda channel: disclosure(ConsentChannel(channel)).text
+    app.jinja_env.globals["staff_nav"] = STAFF_NAV
+
+    @app.context_processor
+    def view_endpoints():
+        return {"view_endpoints": app.view_functions}
+
+
+# Staff navigation: endpoint, text, roles that see it (links to views not built are left out).
+STAFF_NAV = [
+    ("search.contacts", "Contacts", ("advocate", "manager")),
+    ("manager.spam", "Spam review", ("manager",)),
+    ("manager.fulfilment", "Printed guides", ("manager",)),
+    ("manager.audit", "Audit", ("manager",)),
+    ("admin.users", "Users", ("admin",)),
+    ("admin.guide", "Guide", ("admin",)),
+]
 
 
 def register_security_headers(app: Flask) -> None:

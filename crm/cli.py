@@ -19,10 +19,17 @@ crm_cli.add_command(outbox_cli)
 @with_appcontext
 def create_user(email: str, name: str, role: str, password: str) -> None:
     """Create a staff user."""
+    from crm.extensions import db
     from crm.models.enums import Role
+    from crm.services.passwords import PasswordRefused
+    from crm.services.users import UserRefused
     from crm.services.users import create_user as create
 
-    user = create(email=email, name=name, role=Role(role), password=password)
+    try:
+        user = create(email=email, name=name, role=Role(role), password=password)
+    except (UserRefused, PasswordRefused) as refused:
+        raise click.ClickException(str(refused)) from refused
+    db.session.commit()
     click.echo(f"Created {user.role.value} {user.email}")
 
 

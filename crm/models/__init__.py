@@ -1,26 +1,33 @@
 """Every model, imported here so that metadata and migrations see them all."""
 
 from crm.models.api_key import ApiKey
+from crm.models.audit import AuditEvent
 from crm.models.base import Base, utcnow
 from crm.models.call_task import CallTask
 from crm.models.consent import ConsentRecord
 from crm.models.contact import Contact
 from crm.models.fulfilment import GuideFulfilment
+from crm.models.note import Note
 from crm.models.outbox import OutboxMessage
+from crm.models.stage_change import StageChange
 from crm.models.submission import Submission, SuspectedSpam
 from crm.models.suppression import EmailSuppression
 from crm.models.timeline import TimelineEvent
-from crm.models.user import User
+from crm.models.user import StaffSession, User
 
 __all__ = [
     "ApiKey",
+    "AuditEvent",
     "Base",
     "CallTask",
     "ConsentRecord",
     "Contact",
     "EmailSuppression",
     "GuideFulfilment",
+    "Note",
     "OutboxMessage",
+    "StaffSession",
+    "StageChange",
     "Submission",
     "SuspectedSpam",
     "TimelineEvent",

@@ -66,6 +66,23 @@ def created_at_column():
     return mapped_column(UTCDateTime(), default=utcnow, nullable=False)
 
 
+class AppendOnlyError(ValueError):
+    """A row of an append-only table was about to change or go."""
+
+
+def append_only(model):
+    """Class decorator: the ORM refuses to update or delete rows (a database trigger does too)."""
+    from sqlalchemy import event
+
+    def refuse(mapper, connection, target):
+        raise AppendOnlyError(f"{model.__tablename__} rows are append-only; add a new row instead")
+
+    event.listen(model, "before_update", refuse)
+    event.listen(model, "before_delete", refuse)
+    model.__append_only__ = True  # the migrations test checks each has its trigger
+    return model
+
+
 class bytewise(sa.sql.functions.FunctionElement):
     """Text compared and ordered byte by byte, whatever the database's default collation.
 

@@ -3,13 +3,13 @@
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.models.base import Base, UTCDateTime, enum_type
+from crm.models.base import Base, UTCDateTime, append_only, enum_type
 from crm.models.enums import ConsentChannel, FormKind
 
 
+@append_only
 class ConsentRecord(Base):
     __tablename__ = "consent_records"
 
@@ -29,9 +29,3 @@ class ConsentRecord(Base):
     user_agent: Mapped[str | None] = mapped_column(sa.String(500))
     page_url: Mapped[str | None] = mapped_column(sa.String(1000))
     form: Mapped[FormKind] = mapped_column(enum_type(FormKind, "form"))
-
-
-@event.listens_for(ConsentRecord, "before_update")
-@event.listens_for(ConsentRecord, "before_delete")
-def _refuse_consent_change(mapper, connection, target):
-    raise ValueError("consent records are immutable; record a new one instead")

@@ -57,6 +57,15 @@ class Contact(AttributionMixin, Base):
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL")
     )
+    # Folded into another record by staff: its rows stay here (they are append-only) and the
+    # survivor's page shows them; search and queues skip a merged contact.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    # The advocate who owns this contact's follow-up, if any.
+    assigned_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     submission_count: Mapped[int] = mapped_column(default=0)
     last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()

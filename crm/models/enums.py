@@ -117,6 +117,15 @@ class TimelineKind(LabeledEnum):
     callback_escalated = "callback_escalated", "Callback missed its target"
     guide_to_print = "guide_to_print", "Printed guide requested"
     corrected = "corrected", "Corrected their answers"
+    note_added = "note_added", "Note"
+    stage_changed = "stage_changed", "Stage changed"
+    assigned = "assigned", "Assigned"
+    do_not_contact = "do_not_contact", "Asked not to be contacted"
+    guide_resent = "guide_resent", "Guide sent again"
+    merged = "merged", "Merged with a duplicate"
+    not_duplicate = "not_duplicate", "Marked not the same person"
+    guide_printed = "guide_printed", "Printed guide printed"
+    guide_shipped = "guide_shipped", "Printed guide shipped"
 
 
 class OutboxKind(LabeledEnum):
@@ -156,3 +165,49 @@ class Role(LabeledEnum):
     advocate = "advocate", "Advocate"
     manager = "manager", "Manager"
     admin = "admin", "Admin"
+
+
+class ActorKind(LabeledEnum):
+    """Who made a change: a signed-in staff member, the system (a task), or a visitor's submit."""
+
+    user = "user", "Staff"
+    system = "system", "System"
+    visitor = "visitor", "Visitor"
+
+
+class AuditAction(LabeledEnum):
+    sign_in = "sign_in", "Signed in"
+    sign_in_failed = "sign_in_failed", "Sign-in failed"
+    sign_in_throttled = "sign_in_throttled", "Sign-in slowed down"
+    sign_out = "sign_out", "Signed out"
+    session_expired = "session_expired", "Session expired"
+    access_denied = "access_denied", "Access denied"
+    contact_viewed = "contact_viewed", "Viewed a contact"
+    search = "search", "Searched contacts"
+    note_added = "note_added", "Added a note"
+    stage_changed = "stage_changed", "Changed a stage"
+    do_not_contact = "do_not_contact", "Marked do-not-contact"
+    guide_resent = "guide_resent", "Sent the guide again"
+    contact_assigned = "contact_assigned", "Assigned a contact"
+    contacts_merged = "contacts_merged", "Merged duplicates"
+    not_duplicate = "not_duplicate", "Marked not the same person"
+    spam_viewed = "spam_viewed", "Viewed suspected spam"
+    spam_released = "spam_released", "Released suspected spam"
+    spam_deleted = "spam_deleted", "Deleted suspected spam"
+    fulfilment_viewed = "fulfilment_viewed", "Viewed printed guides"
+    fulfilment_updated = "fulfilment_updated", "Updated a printed guide"
+    labels_printed = "labels_printed", "Printed address labels"
+    audit_viewed = "audit_viewed", "Viewed the audit log"
+    user_created = "user_created", "Created a user"
+    user_updated = "user_updated", "Changed a user"
+    user_disabled = "user_disabled", "Disabled a user"
+    guide_uploaded = "guide_uploaded", "Uploaded the guide"
+
+
+class Skill(LabeledEnum):
+    va_benefits = "va_benefits", "VA benefits"
+    spanish = "spanish", "Spanish"
+    peritoneal = "peritoneal", "Peritoneal mesothelioma"
+    pleural = "pleural", "Pleural mesothelioma"
+    financial = "financial", "Financial assistance"
+    legal_referral = "legal_referral", "Legal referral"

@@ -6,10 +6,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crm.models.base import Base, created_at_column, enum_type
-from crm.models.enums import TimelineKind
+from crm.models.base import Base, append_only, created_at_column, enum_type
+from crm.models.enums import ActorKind, TimelineKind
 
 
+@append_only
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
 
@@ -22,6 +23,9 @@ class TimelineEvent(Base):
         sa.ForeignKey("submissions.id", ondelete="SET NULL")
     )
     outbox_id: Mapped[int | None] = mapped_column(sa.ForeignKey("outbox.id", ondelete="SET NULL"))
+    actor_kind: Mapped[ActorKind] = mapped_column(
+        enum_type(ActorKind, "actor_kind"), default=ActorKind.system
+    )
     actor_user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

@@ -12,7 +12,8 @@ from crm.extensions import db
 from crm.models import Submission, SuspectedSpam, utcnow
 from crm.models.enums import FormKind, TimelineKind
 from crm.services import capture_rows as rows
-from crm.services import followups, identity
+from crm.services import events, followups, identity
+from crm.services.actors import SYSTEM, VISITOR
 from crm.services.leads import LeadInput, RequestMeta
 
 log = logging.getLogger(__name__)
@@ -147,8 +148,8 @@ def _submit_once(
     if corrects is not None:
         followups.cancel_superseded(corrects, now)
     submission = followups.PlannedSubmission(submission_id, lead.form, fields)
-    events = _timeline(lead, ids, is_new, corrects, other_match, now)
-    followups.plan_followups(submission, contact, lead.consents, now, events=events)
+    timeline = _timeline(lead, ids, is_new, corrects, other_match, now)
+    followups.plan_followups(submission, contact, lead.consents, now, events=timeline)
     db.session.commit()
     # Ids only: names, phones and diagnoses never reach the logs.
     log.info(
@@ -170,20 +171,23 @@ def _timeline(lead, ids: dict, is_new: bool, corrects, other_match, now) -> list
     if corrects is not None and not is_new:
         kind = TimelineKind.corrected
     contact_id, submission_id = ids["contact_id"], ids["submission_id"]
-    events = [rows.event(contact_id, kind, submission_id, detail, now)]
+    timeline = [
+        events.row(contact_id, kind, VISITOR, submission_id=submission_id, detail=detail, at=now)
+    ]
     if other_match is not None:
         # On both records, so staff see the possible duplicate from either side.
-        events += [
-            rows.event(
+        timeline += [
+            events.row(
                 this,
                 TimelineKind.possible_duplicate,
-                submission_id,
-                {"other_contact_id": other},
-                now,
+                SYSTEM,
+                submission_id=submission_id,
+                detail={"other_contact_id": other},
+                at=now,
             )
             for this, other in ((contact_id, other_match.id), (other_match.id, contact_id))
         ]
-    return events
+    return timeline
 
 
 def _clip_answer(value: Any) -> str | list[str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from crm.models import ConsentRecord, Contact, Submission, TimelineEvent
+from crm.models import ConsentRecord, Contact, Submission
 from crm.models.attribution import ATTRIBUTION_FIELDS
 from crm.models.enums import Diagnosis
 from crm.services.consent import disclosure
@@ -28,7 +28,6 @@ _CONTACT_RETURNS = (_c.id, _c.time_zone)
 NEW_CONTACT = sa.insert(_contacts).returning(*_CONTACT_RETURNS)
 NEW_SUBMISSION = sa.insert(_submissions).returning(_submissions.c.id, _submissions.c.public_id)
 CONSENTS = sa.insert(ConsentRecord.__table__)
-EVENTS = sa.insert(TimelineEvent.__table__)
 
 
 def _lead_value(name: str, column: sa.Column) -> sa.BindParameter:
@@ -161,18 +160,6 @@ def consents(lead: LeadInput, where: dict, ids: dict, now) -> list[dict[str, Any
             }
         )
     return rows
-
-
-def event(contact_id: int, kind, submission_id, detail: dict, now, outbox_id=None) -> dict:
-    """The parameters of one EVENTS row (always the same keys: one cached statement)."""
-    return {
-        "contact_id": contact_id,
-        "kind": kind,
-        "submission_id": submission_id,
-        "outbox_id": outbox_id,
-        "detail": detail,
-        "created_at": now,
-    }
 
 
 def _clip(value: str | None, length: int) -> str | None:

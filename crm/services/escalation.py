@@ -6,8 +6,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from crm.extensions import db
-from crm.models import CallTask, OutboxMessage, TimelineEvent
+from crm.models import CallTask, OutboxMessage
 from crm.models.enums import CallTaskStatus, OutboxKind, TimelineKind
+from crm.services import events
 from crm.services.users import active_manager_ids
 from crm.services.working_hours import organisation_working_time
 
@@ -45,14 +46,12 @@ def _escalate(task_id, contact_id, submission_id, due_at, now, target) -> bool:
     if not claimed:
         db.session.rollback()
         return False
-    db.session.add(
-        TimelineEvent(
-            contact_id=contact_id,
-            kind=TimelineKind.callback_escalated,
-            submission_id=submission_id,
-            detail={"call_task_id": task_id, "due_at": due_at.isoformat()},
-            created_at=now,
-        )
+    events.record(
+        contact_id,
+        TimelineKind.callback_escalated,
+        submission_id=submission_id,
+        detail={"call_task_id": task_id, "due_at": due_at.isoformat()},
+        at=now,
     )
     for manager_id in active_manager_ids():
         db.session.add(

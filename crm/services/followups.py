@@ -24,7 +24,7 @@ from crm.models.enums import (
     TimelineKind,
 )
 from crm.models.fulfilment import GuideFulfilment
-from crm.services import capture_rows as rows
+from crm.services import events as timeline_events
 from crm.services import sequences
 from crm.services.callback_times import callback_due_at
 
@@ -62,7 +62,7 @@ def plan_followups(
     """Add the outbox rows, call task and fulfilment item a new submission needs.
 
     Written in the caller's transaction, with their timeline events; returns the outbox ids.
-    `events` are the caller's own timeline rows (capture_rows.event), written first in the
+    `events` are the caller's own timeline rows (crm.services.events.row), written first in the
     same INSERT: one round trip per submit for the whole timeline.
     """
     connection = db.session.connection()
@@ -81,11 +81,18 @@ def plan_followups(
         detail = {"email": message["kind"].value, "due_at": message["due_at"].isoformat()}
         planned.append((TimelineKind.email_queued, outbox_id, detail))
     timeline = list(events) + [
-        rows.event(contact.id, kind, submission.id, detail, now, outbox_id)
+        timeline_events.row(
+            contact.id,
+            kind,
+            submission_id=submission.id,
+            outbox_id=outbox_id,
+            detail=detail,
+            at=now,
+        )
         for kind, outbox_id, detail in planned
     ]
     if timeline:
-        connection.execute(rows.EVENTS, timeline)
+        connection.execute(timeline_events.INSERT, timeline)
     return list(outbox_ids)
 
 
@@ -103,15 +110,15 @@ def cancel_superseded(submission_id: int, now: datetime) -> None:
     ).all()
     if cancelled:
         db.session.connection().execute(
-            rows.EVENTS,
+            timeline_events.INSERT,
             [
-                rows.event(
+                timeline_events.row(
                     row.contact_id,
                     TimelineKind.email_cancelled,
-                    submission_id,
-                    {"email": row.kind.value, "reason": "corrected"},
-                    now,
-                    row.id,
+                    submission_id=submission_id,
+                    outbox_id=row.id,
+                    detail={"email": row.kind.value, "reason": "corrected"},
+                    at=now,
                 )
                 for row in cancelled
             ],

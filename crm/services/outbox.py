@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from crm.extensions import db
-from crm.models import OutboxMessage, TimelineEvent
+from crm.models import OutboxMessage
 from crm.models.enums import OutboxStatus, TimelineKind
-from crm.services import email_content, suppressions
+from crm.services import email_content, events, suppressions
 
 
 @dataclass(frozen=True)
@@ -219,13 +219,11 @@ def _give_up(message, status: OutboxStatus, kind: TimelineKind, error: str, now,
 def _timeline(message: OutboxMessage, kind: TimelineKind, now: datetime, **detail) -> None:
     if message.contact_id is None:  # a staff alert about no one contact
         return
-    db.session.add(
-        TimelineEvent(
-            contact_id=message.contact_id,
-            kind=kind,
-            submission_id=message.submission_id,
-            outbox_id=message.id,
-            detail={"email": message.kind.value, "attempt": message.attempts, **detail},
-            created_at=now,
-        )
+    events.record(
+        message.contact_id,
+        kind,
+        submission_id=message.submission_id,
+        outbox_id=message.id,
+        detail={"email": message.kind.value, "attempt": message.attempts, **detail},
+        at=now,
     )

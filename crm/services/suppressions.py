@@ -4,8 +4,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
-from crm.models import Contact, EmailSuppression, TimelineEvent, utcnow
+from crm.models import Contact, EmailSuppression, utcnow
 from crm.models.enums import TimelineKind
+from crm.services import events
+from crm.services.actors import VISITOR
 
 
 def suppress_email(email: str, reason: str = "unsubscribe") -> bool:
@@ -16,13 +18,8 @@ def suppress_email(email: str, reason: str = "unsubscribe") -> bool:
     contact_id = db.session.scalar(sa.select(Contact.id).where(Contact.email == email))
     # A second click, or a link scanner's POST, changes nothing and notes nothing.
     if added and contact_id is not None:
-        db.session.add(
-            TimelineEvent(
-                contact_id=contact_id,
-                kind=TimelineKind.unsubscribed,
-                detail={"reason": reason},
-                created_at=now,
-            )
+        events.record(
+            contact_id, TimelineKind.unsubscribed, VISITOR, detail={"reason": reason}, at=now
         )
     db.session.commit()
     return added

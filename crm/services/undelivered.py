@@ -7,8 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import OutboxMessage, TimelineEvent
+from crm.models import OutboxMessage
 from crm.models.enums import OutboxKind, OutboxStatus, TimelineKind
+from crm.services import events
 from crm.services.users import active_manager_ids
 
 # Ids the digest lists by name; beyond this it gives the count only.
@@ -114,17 +115,15 @@ def requeue(
             .execution_options(synchronize_session=False)
         )
     )
-    db.session.add_all(
-        TimelineEvent(
-            contact_id=row.contact_id,
-            kind=TimelineKind.email_requeued,
-            submission_id=row.submission_id,
-            outbox_id=row.id,
-            detail={"email": row.kind.value, "was": row.status.value},
-            created_at=now,
-        )
-        for row in rows
-        if row.id in requeued and row.contact_id is not None
-    )
+    for row in rows:
+        if row.id in requeued and row.contact_id is not None:
+            events.record(
+                row.contact_id,
+                TimelineKind.email_requeued,
+                submission_id=row.submission_id,
+                outbox_id=row.id,
+                detail={"email": row.kind.value, "was": row.status.value},
+                at=now,
+            )
     db.session.commit()
     return sorted(requeued)

@@ -1,7 +1,7 @@
 """contact search: a folding function and the indexes staff search reads, on PostgreSQL
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-28 10:00:00
 
 """
@@ -10,8 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-# TODO(search): re-chain to '0006' (the staff foundation) when it lands on main.
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

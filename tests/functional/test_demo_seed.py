@@ -17,7 +17,7 @@ from crm.models import (
     utcnow,
 )
 from crm.models.enums import CallTaskStatus, FormKind, OutboxStatus, Role, TimelineKind
-from crm.services import demo
+from crm.services import demo, passwords
 from crm.services.demo import seed_demo_data
 from tests.conftest import empty_all_tables
 
@@ -42,7 +42,7 @@ def test_seed_creates_staff_of_every_role_and_prints_their_logins(app_ctx):
     assert any("advocate@example.org" in line and "password:" in line for line in lines)
     login = db.session.scalar(sa.select(User).where(User.email == "manager@example.org"))
     password = next(line for line in lines if "manager@example.org" in line).split()[-1]
-    assert login.check_password(password)
+    assert passwords.verify(login.password_hash, password)
 
 
 def test_seed_creates_the_contacts_asked_for_with_some_coming_back(app_ctx):

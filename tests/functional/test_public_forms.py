@@ -254,7 +254,7 @@ def test_the_orm_refuses_to_change_or_delete_a_consent_record(forms, app_ctx, ch
     else:
         db.session.delete(record)
 
-    with pytest.raises(ValueError, match="immutable"):
+    with pytest.raises(ValueError, match="append-only"):
         db.session.flush()
     db.session.rollback()
     assert count(ConsentRecord) == 2

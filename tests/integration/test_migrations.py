@@ -42,8 +42,12 @@ def test_models_and_migrations_describe_the_same_schema(app_ctx):
 
 # Words that differ between how PostgreSQL, SQLite and SQLAlchemy spell the same CHECK.
 _CHECK_NOISE = {"text", "character", "varying", "any", "array", "in", "="}
-# Tables whose rows are evidence: the database itself refuses UPDATE and DELETE on them.
-APPEND_ONLY_TABLES = {"consent_records"}
+# Tables whose rows are evidence or trail: the database itself refuses UPDATE and DELETE.
+APPEND_ONLY_TABLES = {
+    mapper.class_.__tablename__
+    for mapper in db.Model.registry.mappers
+    if getattr(mapper.class_, "__append_only__", False)
+}
 
 
 def check_signature(sql: str) -> Counter:
@@ -117,6 +121,7 @@ def test_the_databases_check_constraints_are_the_models(app_ctx):
 
 
 def test_append_only_tables_refuse_update_and_delete_in_the_database(app_ctx):
+    assert {"consent_records", "timeline_events", "audit_events"} <= APPEND_ONLY_TABLES
     with db.engine.connect() as connection:
         guarded = {table: guarded_events(connection, table) for table in APPEND_ONLY_TABLES}
 
