@@ -122,7 +122,8 @@ def interpret(query: str) -> _Query | str:
 
 def _lane(key, prefix: str, start: str | None, after: int | None, limit: int, earlier) -> sa.Select:
     """The first `limit` contacts whose `key` starts with `prefix`, from (start, after) on."""
-    conditions = [key >= (start or prefix), *_before(prefix, key)]
+    # A contact merged into another is found as the one it was merged into.
+    conditions = [key >= (start or prefix), *_before(prefix, key), _c.merged_into_id.is_(None)]
     if after is not None:
         # The cursor's own key goes on only with older contacts; `key >= start` stays the
         # index's starting point, so the range skips no more than the contacts of that key.

@@ -182,6 +182,15 @@ def test_pages_of_phone_and_email_searches_list_every_match_once(app_ctx):
     assert every_page("pat@", limit=3) == [emails[:3], emails[3:]]
 
 
+def test_search_never_lists_a_contact_merged_into_another(maria):
+    duplicate = add_contact("Maria", "Lopez", phone="+16175550160")
+    db.session.get(Contact, duplicate).merged_into_id = maria
+    db.session.commit()
+
+    for query in ("maria lopez", "lopez", "(617) 555-0160", "0160"):
+        assert found(query) == [maria], query
+
+
 def test_a_cursor_that_no_longer_matches_starts_the_search_again(maria, others):
     james = others[1]
 
