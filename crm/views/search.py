@@ -1,6 +1,6 @@
 """Staff contact search: one box for a name, an email address or a phone number."""
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 
 from crm.models.enums import AuditAction
 from crm.services.contact_search import search_contacts
@@ -14,7 +14,8 @@ bp = staff_blueprint("search", __name__)
 def contacts():
     """Show one page of the contacts matching ?q=, after the contact ?after=."""
     query = request.args.get("q", "")
-    page = search_contacts(query, after=request.args.get("after", type=int))
+    after = request.args.get("after", type=int)
+    page = search_contacts(query, after=after, limit=current_app.config["STAFF_PAGE_SIZE"])
     if page.kind is not None:
         # Which contacts were shown and how they were looked for; never what was typed.
         detail = {"kind": page.kind.value, "result_ids": [row.id for row in page.rows]}
