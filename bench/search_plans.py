@@ -47,8 +47,10 @@ def _explain(db, statement: str, parameters) -> dict:
     text = "\n".join(lines)
     buffers = re.search(r"shared hit=(\d+)", text)  # the top node's: the whole statement's
     return {
-        "indexes": sorted(set(re.findall(r"Index Scan using (\w+)", text))),
-        "sorted_or_scanned": bool(re.search(r"\bSort\b|Seq Scan|Bitmap", text)),
+        "indexes": sorted(set(re.findall(r"Index (?:Only )?Scan (?:using|on) (\w+)", text))),
+        # The planner may rather sort a few matches (a bitmap scan) than walk the index.
+        "sorted_rows": sum(int(n) for n in re.findall(r"Sort \(actual rows=(\d+)", text)),
+        "seq_scan": "Seq Scan" in text,
         "execution_ms": float(re.search(r"Execution Time: ([\d.]+) ms", text).group(1)),
         "shared_buffers_hit": int(buffers.group(1)) if buffers else None,
         "plan": lines,
@@ -58,7 +60,13 @@ def _explain(db, statement: str, parameters) -> dict:
 def print_plans(plans: list[dict], contacts: int) -> None:
     print(f"\nplans at {contacts:,} contacts (EXPLAIN ANALYZE of the statements the service sent):")
     for plan in plans:
-        verdict = "SORT/SCAN" if plan["sorted_or_scanned"] else "index in page order"
+        verdict = (
+            "SEQ SCAN"
+            if plan["seq_scan"]
+            else f"index, {plan['sorted_rows']} rows sorted"
+            if plan["sorted_rows"]
+            else "index in page order"
+        )
         print(
             f"  {plan['kind']:<14} page {plan['page']}  {', '.join(plan['indexes']) or '-':<55} "
             f"{verdict:<20} {plan['execution_ms']:6.3f} ms  buffers {plan['shared_buffers_hit']}"
