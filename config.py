@@ -75,6 +75,12 @@ def celery_settings(broker_url: str) -> dict:
                 "task": "outbox.alert_dead",
                 "schedule": _env_seconds("DEAD_ALERT_INTERVAL_SECONDS", 300),
             },
+            # Often, though a day would do: an interval restarts with beat, so a daily one
+            # might never come round on a server that is redeployed every day.
+            "purge-old-spam": {
+                "task": "spam.purge",
+                "schedule": _env_seconds("SPAM_PURGE_INTERVAL_SECONDS", 300),
+            },
         },
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         # On a warm shutdown, give running sends this long to finish before they are
@@ -127,6 +133,9 @@ class Config:
     # Bot checks on the signed render timestamp of every public form.
     FORM_MIN_SECONDS = float(os.environ.get("FORM_MIN_SECONDS", "3"))
     FORM_MAX_AGE_SECONDS = int(os.environ.get("FORM_MAX_AGE_SECONDS", str(24 * 3600)))
+    # Kept submits nobody released are deleted after this many days (they hold what a
+    # visitor, or a bot, typed: no reason to keep it longer than a review takes).
+    SPAM_RETENTION_DAYS = float(os.environ.get("SPAM_RETENTION_DAYS", "30"))
 
     WTF_CSRF_TIME_LIMIT = 24 * 3600
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))

@@ -137,11 +137,13 @@ def list_spam(limit: int) -> None:
 @with_appcontext
 def release_spam(spam_id: int) -> None:
     """Turn a kept submit into the lead it should have been (consents, emails, callback)."""
+    from crm.extensions import db
     from crm.services import spam
 
     try:
         released = spam.release(spam_id)
     except spam.ReleaseRefused as refused:
         raise click.ClickException(str(refused)) from refused
+    db.session.commit()
     verb = "was already released as" if released.already else "released as"
     click.echo(f"Suspected spam {spam_id} {verb} submission {released.submission_public_id}")

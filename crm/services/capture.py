@@ -1,4 +1,10 @@
-"""The submit path: one transaction writes a lead and everything that must follow from it."""
+"""The submit path: one transaction writes a lead and everything that must follow from it.
+
+Unlike staff services (which flush and leave the commit to the request, crm/views/staff.py),
+capture commits itself: the visitor's "thank you" must mean the lead is durable, and the
+retry on a unique-key race needs the transaction in its own hands. A caller that needs more
+in the same request (spam release, the demo seed) writes it after, in a transaction of its own.
+"""
 
 import logging
 from dataclasses import dataclass

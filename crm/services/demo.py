@@ -25,6 +25,7 @@ from crm.models.enums import (
 )
 from crm.services import lookups
 from crm.services.capture import submit_lead
+from crm.services.demo_work import record_demo_work
 from crm.services.leads import LeadInput, RequestMeta
 from crm.services.users import create_user, find_user
 
@@ -130,11 +131,14 @@ def seed_demo_data(contacts: int = 300, seed: int = 7) -> list[str]:
     for role, email, name in STAFF:
         if find_user(email) is None:
             create_user(email=email, name=name, role=role, password=_password(role))
+    advocate_ids = [find_user(email).id for role, email, _ in STAFF if role == Role.advocate]
+    worked = record_demo_work(advocate_ids, seed)
     db.session.commit()
     return [
         *_login_lines(),
         f"Created {len(fresh) - returning} contacts from {len(fresh)} submissions "
-        f"({returning} returning); the {pending} newest emails are left to send.",
+        f"({returning} returning); the {pending} newest emails are left to send; "
+        f"advocates have worked {worked} of the older leads.",
     ]
 
 

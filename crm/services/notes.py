@@ -1,5 +1,7 @@
 """Advocates' notes on a contact: append-only; a correction is a new note."""
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from crm.extensions import db
@@ -15,8 +17,10 @@ class NoteRefused(ValueError):
     """An empty or overlong note, or one for a contact that is not there."""
 
 
-def add_note(contact_id: int, author_user_id: int, body: str) -> Note:
-    """Add a note and its timeline event to the caller's transaction."""
+def add_note(
+    contact_id: int, author_user_id: int, body: str, *, at: datetime | None = None
+) -> Note:
+    """Add a note and its timeline event to the caller's transaction (`at`: demo data only)."""
     body = (body or "").strip()
     if not body:
         raise NoteRefused("Write something first.")
@@ -25,7 +29,7 @@ def add_note(contact_id: int, author_user_id: int, body: str) -> Note:
     if db.session.get(Contact, contact_id) is None:
         raise NoteRefused("No such contact.")
     note = Note(
-        contact_id=contact_id, author_user_id=author_user_id, body=body, created_at=utcnow()
+        contact_id=contact_id, author_user_id=author_user_id, body=body, created_at=at or utcnow()
     )
     db.session.add(note)
     db.session.flush()

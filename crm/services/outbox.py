@@ -5,6 +5,8 @@ attempt, then the row is dead; a permanent refusal (5xx) bounces it at once.
 
 Every transition is one conditional UPDATE, so that two workers (or a redelivered task)
 can never both own a row: the UPDATE is the lock, on PostgreSQL and on SQLite alike.
+Each transition commits at once, unlike staff services: a claim or a "sent" that waited for
+a later commit could be lost with the worker, and the email would go out twice.
 """
 
 import random

@@ -11,6 +11,7 @@ DESIGN.md's chain is new → attempting → contacted → qualified → referred
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -44,9 +45,17 @@ def allowed_moves(stage: Stage) -> tuple[Stage, ...]:
 
 
 def change_stage(
-    contact_id: int, move: StageMove, actor: Actor, *, expected_from: Stage | None = None
+    contact_id: int,
+    move: StageMove,
+    actor: Actor,
+    *,
+    expected_from: Stage | None = None,
+    at: datetime | None = None,
 ) -> StageChange:
-    """Move a contact (locked for the move) and write its stage change and timeline event."""
+    """Move a contact (locked for the move) and write its stage change and timeline event.
+
+    `at` backdates the move (demo data, imports); staff moves happen now.
+    """
     contact = db.session.scalar(
         sa.select(Contact).where(Contact.id == contact_id).with_for_update()
     )
@@ -65,7 +74,7 @@ def change_stage(
         reason=reason,
         actor_kind=actor.kind,
         actor_user_id=actor.user_id,
-        created_at=utcnow(),
+        created_at=at or utcnow(),
     )
     db.session.add(change)
     contact.stage = move.to_stage

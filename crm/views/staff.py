@@ -38,7 +38,15 @@ class StaffBlueprint(Blueprint):
 
 
 def staff_blueprint(name: str, import_name: str, **options) -> StaffBlueprint:
-    return StaffBlueprint(name, import_name, **options)
+    bp = StaffBlueprint(name, import_name, **options)
+
+    @bp.after_request
+    def never_cached(response):
+        # Patients' details must not stay in a shared computer's browser cache.
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return bp
 
 
 def role_required(*roles):

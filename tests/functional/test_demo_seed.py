@@ -16,7 +16,7 @@ from crm.models import (
     User,
     utcnow,
 )
-from crm.models.enums import CallTaskStatus, FormKind, OutboxStatus, Role, TimelineKind
+from crm.models.enums import CallTaskStatus, FormKind, OutboxStatus, Role, Stage, TimelineKind
 from crm.services import demo, passwords
 from crm.services.demo import seed_demo_data
 from tests.conftest import empty_all_tables
@@ -175,3 +175,15 @@ def test_demo_data_refuses_a_production_app(app_ctx, config_override):
         seed_demo_data(contacts=5)
 
     assert count(Contact) == count(User) == 0
+
+
+def test_seed_shows_advocates_work_on_older_leads_through_the_stage_service(app_ctx):
+    from crm.models import Note, StageChange
+
+    seed_demo_data(contacts=60)
+
+    changes = db.session.scalars(sa.select(StageChange)).all()
+    assert changes and all(change.actor_user_id and change.reason for change in changes)
+    assert {change.to_stage for change in changes} >= {Stage.attempting, Stage.contacted}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) > 0
+    assert all(db.session.get(Contact, change.contact_id).stage != Stage.new for change in changes)

@@ -97,4 +97,6 @@ def test_the_cli_lists_and_releases_without_showing_personal_data(
     assert "rate_limited" in listing.output and "visitor2" not in listing.output
     assert released.exit_code == 0, released.output
     assert "released as submission" in released.output
+    db.session.rollback()  # the command's own session committed the release
+    assert db.session.get(SuspectedSpam, kept.id).released_at is not None
     assert unknown.exit_code != 0 and "No suspected spam" in unknown.output

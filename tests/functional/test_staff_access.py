@@ -115,3 +115,13 @@ def test_a_state_change_without_the_csrf_token_is_refused(practice_app):
     staff.sign_in(email)
 
     assert staff.post("/practice/half-done", data={}).status_code == 400
+
+
+def test_staff_pages_are_never_cached_by_the_browser(practice_app):
+    with practice_app.app_context():
+        email = make_user(Role.advocate).email
+    staff = StaffClient(practice_app.test_client())
+    staff.sign_in(email)
+
+    assert staff.get("/practice/advocates").headers["Cache-Control"] == "no-store"
+    assert staff.get("/login").headers["Cache-Control"] == "no-store"

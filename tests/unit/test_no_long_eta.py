@@ -53,6 +53,7 @@ def test_beat_runs_every_periodic_job_more_often_than_every_five_minutes(celery_
         "outbox.relay",
         "outbox.return_stuck",
         "callbacks.escalate",
+        "spam.purge",
     }
     for entry in schedule.values():
         assert float(entry["schedule"]) <= FIVE_MINUTES
