@@ -26,6 +26,7 @@ MIN_PHONE_DIGITS = 4
 # Longer than any key: nothing could match, so nothing is asked of the database.
 MAX_QUERY_LENGTH = 254
 
+_LARGEST_ID = 2**31 - 1  # contacts.id is a 32-bit integer: a larger cursor names nobody
 _PHONE_LIKE = re.compile(r"[\d\s().+\-]+")
 _c = Contact.__table__.c
 _COLUMNS = (_c.id, _c.first_name, _c.last_name, _c.email, _c.phone_e164, _c.stage, _c.created_at)
@@ -139,7 +140,7 @@ def _lane(key, prefix: str, start: str | None, after: int | None, limit: int, ea
 
 def _cursor_key(keys, prefix: str, after: int | None) -> str | None:
     """The key under which contact `after` was listed; None starts from the top."""
-    if after is None:
+    if after is None or not 0 < after <= _LARGEST_ID:
         return None
     row = db.session.connection().execute(sa.select(*keys).where(_c.id == after)).first()
     # A contact renamed (or a cursor made up) since the last page starts the search again.

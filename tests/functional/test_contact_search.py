@@ -5,12 +5,14 @@ import re
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from psycopg.sql import Literal
 
 from crm.extensions import db
 from crm.models import Contact
 from crm.models.contact import search_fold_text
-from crm.services.contact_search import SearchKind, search_contacts
+from crm.services.contact_search import SearchKind, interpret, search_contacts
 
 _numbers = itertools.count(1000)
 
@@ -268,3 +270,29 @@ def test_each_kind_of_search_reads_its_index_in_page_order(maria, search_plans, 
     for plan in [*search_plans(query), *search_plans(query, after=maria)]:
         assert {index for index in indexes if index in plan} == indexes, plan
         assert "Sort" not in plan and "Seq Scan" not in plan, plan
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    query=st.text(max_size=40)
+    | st.from_regex(
+        r"[\d ()+.\-]{0,20}|(maria|lopez)[ .,a-z]{0,8}(@[a-z.]{0,12})?", fullmatch=True
+    ),
+    after=st.none() | st.integers(min_value=-(2**70), max_value=2**70),
+)
+def test_any_query_and_cursor_finds_exactly_what_the_rules_say(maria, query, after):
+    understood = interpret(query)
+    keys = {
+        SearchKind.name: ["maria lopez", "lopez maria"],
+        SearchKind.email: ["maria.lopez@example.com"],
+        SearchKind.phone: ["+16175550160"[::-1]],
+    }
+    matches = not isinstance(understood, str) and any(
+        key.startswith(understood.prefix) for key in keys[understood.kind]
+    )
+
+    page = search_contacts(query, after=after)
+
+    # Past Maria's own place there is nobody; any other cursor names nobody and starts over.
+    assert [row.id for row in page.rows] == ([maria] if matches and after != maria else [])
+    assert (page.hint is None) == (page.kind is not None)
