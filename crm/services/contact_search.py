@@ -67,7 +67,9 @@ class SearchPage:
 
 
 @dataclass(frozen=True)
-class _Query:
+class SearchQuery:
+    """What was typed, understood: the kind of search and the start of the keys it wants."""
+
     kind: SearchKind
     prefix: str  # in key form: folded name, lower-cased email, reversed digits
 
@@ -94,7 +96,7 @@ def search_contacts(query: str, *, after: int | None = None, limit: int = PAGE_S
     return SearchPage(kind=understood.kind, rows=rows, next_cursor=rows[-1].id if more else None)
 
 
-def interpret(query: str) -> _Query | str:
+def interpret(query: str) -> SearchQuery | str:
     """Say what kind of search `query` is and its key prefix, or why it is not searched."""
     # Control characters out (PostgreSQL refuses NUL in text), runs of spaces made one.
     words = (
@@ -108,17 +110,17 @@ def interpret(query: str) -> _Query | str:
     if "@" in text:
         if text.startswith("@"):
             return "Type the email address from its start; a domain alone is not searched."
-        return _Query(SearchKind.email, text.replace(" ", "").lower())
+        return SearchQuery(SearchKind.email, text.replace(" ", "").lower())
     if _PHONE_LIKE.fullmatch(text):
         digits = re.sub(r"\D", "", text)
         if len(digits) < MIN_PHONE_DIGITS:
             return f"Type at least the last {MIN_PHONE_DIGITS} digits of a phone number."
-        return _Query(SearchKind.phone, digits[::-1])
+        return SearchQuery(SearchKind.phone, digits[::-1])
     # "Lopez, Maria" is how a surname-first list writes "Lopez Maria".
     name = " ".join(search_fold_text(text.replace(",", " ")).split())
     if len(name) < MIN_NAME_LENGTH:
         return f"Type at least {MIN_NAME_LENGTH} letters of a name."
-    return _Query(SearchKind.name, name)
+    return SearchQuery(SearchKind.name, name)
 
 
 def _lane(key, prefix: str, start: str | None, after: int | None, limit: int, earlier) -> sa.Select:
