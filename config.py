@@ -166,6 +166,8 @@ class Config:
 
     # "link": the guide email carries a signed download link that expires; "attachment": the PDF.
     GUIDE_DELIVERY = os.environ.get("GUIDE_DELIVERY", "link")
+    # Largest guide PDF an admin may upload; only /admin/guide accepts a body this big.
+    GUIDE_UPLOAD_MAX_BYTES = int(os.environ.get("GUIDE_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024)))
 
     # Speed-to-lead: minutes of working time before an unattempted callback is escalated, and
     # the promise the thank-you page and the confirmation email make ("within N minutes").

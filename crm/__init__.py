@@ -126,7 +126,18 @@ def prepare_sqlite_connections(engine) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from crm.extensions import csrf
-    from crm.views import api, auth, dev, email_links, manager, public, search
+    from crm.views import (
+        admin,
+        api,
+        auth,
+        contact_actions,
+        contacts,
+        dev,
+        email_links,
+        manager,
+        public,
+        search,
+    )
 
     # Public forms check their own CSRF token in form.validate(), so that an expired
     # token re-renders the form with the visitor's data instead of a bare 400.
@@ -139,7 +150,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
     app.register_blueprint(email_links.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(contacts.bp)
+    app.register_blueprint(contact_actions.bp)
     app.register_blueprint(manager.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(search.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":

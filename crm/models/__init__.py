@@ -7,6 +7,7 @@ from crm.models.call_task import CallTask
 from crm.models.consent import ConsentRecord
 from crm.models.contact import Contact
 from crm.models.fulfilment import GuideFulfilment
+from crm.models.guide_document import GuideDocument
 from crm.models.note import Note
 from crm.models.outbox import OutboxMessage
 from crm.models.stage_change import StageChange
@@ -23,6 +24,7 @@ __all__ = [
     "ConsentRecord",
     "Contact",
     "EmailSuppression",
+    "GuideDocument",
     "GuideFulfilment",
     "Note",
     "OutboxMessage",

@@ -1,4 +1,4 @@
-"""Immutable proof of what a visitor agreed to, per channel, per submit."""
+"""Immutable proof of what a person agreed to or refused, per channel: from a submit or staff."""
 
 from datetime import datetime
 
@@ -12,12 +12,21 @@ from crm.models.enums import ConsentChannel, FormKind
 @append_only
 class ConsentRecord(Base):
     __tablename__ = "consent_records"
+    __table_args__ = (
+        # A record comes from a submit (with its form) or from a staff member (a revocation
+        # the person asked for on the phone): never from nowhere.
+        sa.CheckConstraint(
+            "(submission_id IS NOT NULL AND form IS NOT NULL) OR recorded_by_user_id IS NOT NULL",
+            name="has_source",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
-    submission_id: Mapped[int] = mapped_column(
+    # None for a record staff wrote (recorded_by_user_id says who).
+    submission_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("submissions.id", ondelete="CASCADE"), index=True
     )
     channel: Mapped[ConsentChannel] = mapped_column(enum_type(ConsentChannel, "channel"))
@@ -28,4 +37,7 @@ class ConsentRecord(Base):
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str | None] = mapped_column(sa.String(500))
     page_url: Mapped[str | None] = mapped_column(sa.String(1000))
-    form: Mapped[FormKind] = mapped_column(enum_type(FormKind, "form"))
+    form: Mapped[FormKind | None] = mapped_column(enum_type(FormKind, "form"))
+    recorded_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT")
+    )

@@ -54,8 +54,9 @@ class Contact(AttributionMixin, Base):
     )
     # Set when a submission matched another contact too: by phone with another name, or by
     # email and by phone to two different contacts. Staff merge them or keep them apart.
+    # Indexed: the contact page finds the records linked to it from the other side.
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("contacts.id", ondelete="SET NULL")
+        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
     # Folded into another record by staff: its rows stay here (they are append-only) and the
     # survivor's page shows them; search and queues skip a merged contact.

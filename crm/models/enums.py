@@ -202,6 +202,7 @@ class AuditAction(LabeledEnum):
     user_updated = "user_updated", "Changed a user"
     user_disabled = "user_disabled", "Disabled a user"
     guide_uploaded = "guide_uploaded", "Uploaded the guide"
+    guide_version_chosen = "guide_version_chosen", "Chose the guide version"
 
 
 class Skill(LabeledEnum):

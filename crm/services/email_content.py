@@ -7,7 +7,7 @@ from crm.models import OutboxMessage, User
 from crm.models.enums import BestTime, OutboxKind
 from crm.services import signing
 from crm.services.callback_times import describe_callback_promise
-from crm.services.guide_pdf import render_guide_pdf
+from crm.services.guide_pdf import build_guide_pdf
 from crm.services.mail import OutgoingEmail
 from crm.services.sequences import STAFF_ALERTS, is_commercial
 
@@ -101,7 +101,7 @@ def compose(message: OutboxMessage) -> OutgoingEmail:
         message.kind == OutboxKind.guide_email
         and current_app.config["GUIDE_DELIVERY"] == "attachment"
     ):
-        pdf = render_guide_pdf(context["first_name"])
+        pdf = build_guide_pdf(context["first_name"])
         attachments.append(("mesothelioma-guide.pdf", pdf, "application/pdf"))
     return OutgoingEmail(
         to_address=to_address,

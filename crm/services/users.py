@@ -57,8 +57,16 @@ def update_user(
     languages: list[str],
     working_hours: str | None,
     active: bool,
+    by_user_id: int | None = None,
 ) -> list[str]:
-    """Change an account; a disabled one is signed out everywhere at once. Returns what changed."""
+    """Change an account; a disabled one is signed out everywhere at once. Returns what changed.
+
+    Refuses (UserRefused) to let an admin disable themselves, or to leave no active admin.
+    """
+    if by_user_id == user.id and not active:
+        raise UserRefused("You cannot disable your own account; ask another admin.")
+    if user.role == Role.admin and user.active and (role != Role.admin or not active):
+        _keep_another_admin(user)
     wanted = {
         "name": name.strip(),
         "role": role,
@@ -77,6 +85,33 @@ def update_user(
         staff_sessions.end_all(user.id, "role_changed")
     db.session.flush()
     return changed
+
+
+def disable_user(user: User, *, by_user_id: int | None = None) -> list[str]:
+    """Disable an account, keeping everything else; returns what changed."""
+    return update_user(
+        user,
+        name=user.name,
+        role=user.role,
+        skills=user.skills,
+        languages=user.languages,
+        working_hours=user.working_hours,
+        active=False,
+        by_user_id=by_user_id,
+    )
+
+
+def _keep_another_admin(user: User) -> None:
+    # Locks the active admins' rows (PostgreSQL), so two admins who demote each other at the
+    # same moment cannot both succeed and leave nobody able to manage accounts.
+    admins = db.session.scalars(
+        sa.select(User.id)
+        .where(User.role == Role.admin, User.active.is_(True))
+        .order_by(User.id)
+        .with_for_update()
+    ).all()
+    if not [admin_id for admin_id in admins if admin_id != user.id]:
+        raise UserRefused("This is the last active admin: make another admin first.")
 
 
 def set_password(user: User, password: str) -> None:

@@ -7,7 +7,7 @@ from crm.extensions import db
 from crm.models import Submission
 from crm.services import suppressions
 from crm.services.email_content import read_guide_token, unsubscribe_address
-from crm.services.guide_pdf import render_guide_pdf
+from crm.services.guide_pdf import build_guide_pdf
 
 bp = Blueprint("email_links", __name__)
 
@@ -42,7 +42,7 @@ def download_guide(token: str):
     )
     if fields is None:
         abort(404)
-    response = Response(render_guide_pdf(fields.get("first_name")), mimetype="application/pdf")
+    response = Response(build_guide_pdf(fields.get("first_name")), mimetype="application/pdf")
     response.headers["Content-Disposition"] = 'inline; filename="mesothelioma-guide.pdf"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

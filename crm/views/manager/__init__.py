@@ -11,8 +11,8 @@ MAX_ID = 2**31 - 1
 # For routes: a larger id answers 404 like any other unknown one.
 ID = f"int(min=1, max={MAX_ID})"
 
-# The contact page belongs to the contacts blueprint; until it exists, ids show as text.
-CONTACT_PAGE_ENDPOINT = "contacts.contact"
+# The contact page belongs to the contacts blueprint (an app without it shows ids as text).
+CONTACT_PAGE_ENDPOINT = "contacts.page"
 
 
 @bp.app_template_global()

@@ -1,0 +1,41 @@
+"""The staff contact page: who the person is, everything they sent, and all that happened since."""
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from crm.extensions import db
+from crm.models import Contact
+from crm.models.enums import AuditAction, CloseOutcome, Role
+from crm.services import contact_page
+from crm.views.staff import ADVOCATES, audit_view, role_required, staff_blueprint
+
+bp = staff_blueprint("contacts", __name__)
+
+
+@bp.get("/contacts/<int:contact_id>")
+@role_required(*ADVOCATES)
+def page(contact_id: int):
+    """Show one contact with the records merged into it; every view is audited."""
+    contact = db.session.get(Contact, contact_id)
+    if contact is None:
+        abort(404)
+    if contact.merged_into_id is not None:
+        flash(
+            f"Contact #{contact.id} was merged into #{contact.merged_into_id}: "
+            "this record holds both."
+        )
+        return redirect(url_for("contacts.page", contact_id=contact.merged_into_id))
+    view = contact_page.load(contact, with_assignable=current_user.role == Role.manager)
+    merged_ids = [merged.id for merged in view.merged]
+    audit_view(
+        AuditAction.contact_viewed,
+        contact_id=contact.id,
+        detail={"merged_contact_ids": merged_ids} if merged_ids else None,
+    )
+    return render_template(
+        "staff/contact.html",
+        page=view,
+        contact=contact,
+        is_manager=current_user.role == Role.manager,
+        outcomes=list(CloseOutcome),
+    )
