@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from bench.load import Browser, hidden_fields
 from bench.run import RESULTS, ROOT, recreate_database, serve
 from bench.search_plans import print_plans, search_plans
-from bench.search_seed import SEED_SQL
+from bench.search_seed import RELATED_SQL, SEED_SQL
 from bench.settings import server_env
 from config import normalise_database_url
 
@@ -43,6 +43,7 @@ GOAL_FLAT, GOAL_STATIC = 1.2, 3.0
 ADVOCATE = ("bench-advocate@example.org", "correct horse battery staple 9")
 KINDS = ("name", "surname", "email", "phone last 4", "phone")
 STATIC = "static page"
+STAFF_PAGE = "empty search page"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -73,10 +74,16 @@ def prepare(url: str, contacts: int, env: dict[str, str]) -> dict[str, float]:
     engine = sa.create_engine(url)
     started = time.perf_counter()
     with engine.begin() as connection:
+        # A bulk load, as pg_restore does it: no foreign-key triggers (each row is built
+        # to reference rows that exist), which would look up a million parents one by one.
+        connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
         connection.execute(sa.text(SEED_SQL), {"contacts": contacts})
+        for statement in RELATED_SQL:
+            connection.execute(sa.text(statement))
     seeded = time.perf_counter()
-    flask(env, "db", "upgrade")  # 0007: CREATE INDEX CONCURRENTLY on the seeded contacts
+    flask(env, "db", "upgrade", "0007")  # CREATE INDEX CONCURRENTLY on the seeded contacts
     migrated = time.perf_counter()
+    flask(env, "db", "upgrade")  # whatever came after
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text("VACUUM ANALYZE contacts"))
     engine.dispose()
@@ -131,6 +138,7 @@ def paths(
     targets = {kind: [f"/contacts?{urlencode({'q': q})}" for q in queries[kind]] for kind in KINDS}
     if contact_page:
         targets["contact page"] = [f"/contacts/{contact_id}" for contact_id in ids]
+    targets[STAFF_PAGE] = ["/contacts"]  # signed in, no query: no search, no audit row
     targets[STATIC] = ["/"]
     return targets
 
@@ -173,18 +181,21 @@ def summarise(rounds: list[dict]) -> dict:
 def ratios(summary: dict, targets, large: str, small: str) -> dict[str, float]:
     figures = {}
     for target in targets:
-        if target == STATIC:
+        if target in (STATIC, STAFF_PAGE):
             continue
         p95 = summary[(large, target)]["p95_ms"]
         figures[f"{target}: p95 {large}/{small}"] = p95 / summary[(small, target)]["p95_ms"]
         figures[f"{target}: p95 {large}/static"] = p95 / summary[(large, STATIC)]["p95_ms"]
+        # For information: what the search adds to a signed-in staff page that reads nothing.
+        figures[f"{target}: p95 {large}/empty"] = p95 / summary[(large, STAFF_PAGE)]["p95_ms"]
     return figures
 
 
 def report(summary: dict, figures: dict[str, float], prepared: dict) -> None:
     for size, timings in prepared.items():
         print(
-            f"{size}: seeded in {timings['seed_s']:.1f} s, migration 0007 (indexes built "
+            f"{size}: seeded (with a submission, a consent and an event each) in "
+            f"{timings['seed_s']:.1f} s, migration 0007 (indexes built "
             f"concurrently) in {timings['migration_0007_s']:.1f} s"
         )
     print(f"\n{'target':<28} {'p50 ms':>8} {'p95 ms':>8} {'rows/page':>10}")
@@ -195,8 +206,19 @@ def report(summary: dict, figures: dict[str, float], prepared: dict) -> None:
         )
     print()
     for name, value in figures.items():
-        goal = GOAL_FLAT if "/static" not in name else GOAL_STATIC
-        print(f"{name:<36} {value:5.2f}  (goal <= {goal}: {'met' if value <= goal else 'MISSED'})")
+        goal = (
+            GOAL_STATIC
+            if name.endswith("/static")
+            else None
+            if name.endswith("/empty")
+            else GOAL_FLAT
+        )
+        verdict = (
+            "for information"
+            if goal is None
+            else f"goal <= {goal}: " + ("met" if value <= goal else "MISSED")
+        )
+        print(f"{name:<36} {value:5.2f}  ({verdict})")
 
 
 def main(argv=None) -> int:

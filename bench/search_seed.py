@@ -94,3 +94,25 @@ FROM (
   FROM generate_series(1, :contacts) AS g
 ) AS rows
 """
+
+# What each contact sent and what followed, so the contact page reads real rows: one guide
+# request, its email consent and its "created" event (ids follow the contacts' one to one).
+RELATED_SQL = [
+    """
+    INSERT INTO submissions (public_id, form, contact_id, is_reengagement, fields, created_at)
+    SELECT 'bench-' || id, 'guide', id, false,
+           '{"interests": ["treatment"], "printed_guide": false}', created_at
+    FROM contacts ORDER BY id
+    """,
+    """
+    INSERT INTO consent_records (contact_id, submission_id, form, channel, granted, text,
+                                 text_version, recorded_at)
+    SELECT contact_id, id, form, 'email', true, 'You may email me the guide.', 'bench',
+           created_at
+    FROM submissions ORDER BY id
+    """,
+    """
+    INSERT INTO timeline_events (contact_id, submission_id, kind, actor_kind, detail, created_at)
+    SELECT contact_id, id, 'created', 'visitor', '{}', created_at FROM submissions ORDER BY id
+    """,
+]

@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from functools import cache
 
 import sqlalchemy as sa
 
@@ -79,21 +80,26 @@ def search_contacts(query: str, *, after: int | None = None, limit: int = PAGE_S
     understood = interpret(query)
     if isinstance(understood, str):
         return SearchPage(kind=None, rows=[], next_cursor=None, hint=understood)
-    keys = [SEARCH_KEYS[name] for name in _KEYS[understood.kind]]
-    start = _cursor_key(keys, understood.prefix, after)
-    lanes = [
-        _lane(key, understood.prefix, start, after if start else None, limit, earlier=keys[:i])
-        for i, key in enumerate(keys)
-    ]
-    # Each lane keeps its own ORDER BY and LIMIT inside a subquery (SQLite wants it so).
-    statement = sa.union_all(*(sa.select(lane.subquery()) for lane in lanes))
-    found = db.session.connection().execute(statement).all()
+    kind, prefix = understood.kind, understood.prefix
+    stop = _first_after_prefix(prefix)
+    start = _cursor_key(kind, prefix, after)
+    connection = db.session.connection()
+    found = connection.execute(
+        _statement(kind, paged=start is not None),
+        {
+            "prefix": prefix,
+            "stop": stop,
+            "start": start or prefix,
+            "after": after,
+            "limit": limit + 1,
+        },
+    ).all()
     # Merged here rather than by an outer ORDER BY, whose collation would be the database's:
     # Python orders strings by code point, which is the byte order of the keys.
     found.sort(key=lambda row: (row.sort_key, -row.id))
     rows = [_hit(row) for row in found[:limit]]
     more = len(found) > limit
-    return SearchPage(kind=understood.kind, rows=rows, next_cursor=rows[-1].id if more else None)
+    return SearchPage(kind=kind, rows=rows, next_cursor=rows[-1].id if more else None)
 
 
 def interpret(query: str) -> SearchQuery | str:
@@ -123,42 +129,57 @@ def interpret(query: str) -> SearchQuery | str:
     return SearchQuery(SearchKind.name, name)
 
 
-def _lane(key, prefix: str, start: str | None, after: int | None, limit: int, earlier) -> sa.Select:
-    """The first `limit` contacts whose `key` starts with `prefix`, from (start, after) on."""
+@cache
+def _statement(kind: SearchKind, paged: bool) -> sa.CompoundSelect:
+    """One index range per key of this kind, from :start (after contact :after if paged)."""
+    keys = [SEARCH_KEYS[name] for name in _KEYS[kind]]
+    lanes = [_lane(key, paged, earlier=keys[:i]) for i, key in enumerate(keys)]
+    # Each lane keeps its own ORDER BY and LIMIT inside a subquery (SQLite wants it so).
+    return sa.union_all(*(sa.select(lane.subquery()) for lane in lanes))
+
+
+def _lane(key, paged: bool, earlier) -> sa.Select:
+    """The first :limit contacts whose `key` starts with :prefix (below :stop), from :start."""
+    prefix, start, stop = (
+        sa.bindparam(name, type_=sa.String) for name in ("prefix", "start", "stop")
+    )
     # A contact merged into another is found as the one it was merged into.
-    conditions = [key >= (start or prefix), *_before(prefix, key), _c.merged_into_id.is_(None)]
-    if after is not None:
+    conditions = [key >= start, key < stop, _c.merged_into_id.is_(None)]
+    if paged:
         # The cursor's own key goes on only with older contacts; `key >= start` stays the
         # index's starting point, so the range skips no more than the contacts of that key.
-        conditions.append(sa.or_(key > start, _c.id < after))
-    conditions += [sa.not_(sa.and_(k >= prefix, *_before(prefix, k))) for k in earlier]
+        conditions.append(sa.or_(key > start, _c.id < sa.bindparam("after", type_=sa.Integer)))
+    conditions += [sa.not_(sa.and_(k >= prefix, k < stop)) for k in earlier]
     return (
         sa.select(*_COLUMNS, key.label("sort_key"))
         .where(*conditions)
         .order_by(key, _c.id.desc())
-        .limit(limit + 1)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
     )
 
 
-def _cursor_key(keys, prefix: str, after: int | None) -> str | None:
+@cache
+def _cursor_statement(kind: SearchKind) -> sa.Select:
+    keys = [SEARCH_KEYS[name] for name in _KEYS[kind]]
+    return sa.select(*keys).where(_c.id == sa.bindparam("after", type_=sa.Integer))
+
+
+def _cursor_key(kind: SearchKind, prefix: str, after: int | None) -> str | None:
     """The key under which contact `after` was listed; None starts from the top."""
     if after is None or not 0 < after <= _LARGEST_ID:
         return None
-    row = db.session.connection().execute(sa.select(*keys).where(_c.id == after)).first()
+    row = db.session.connection().execute(_cursor_statement(kind), {"after": after}).first()
     # A contact renamed (or a cursor made up) since the last page starts the search again.
     return next((key for key in row or () if key and key.startswith(prefix)), None)
 
 
-def _before(prefix: str, key) -> list:
-    """`key < the first string after every string that starts with prefix`, if there is one."""
-    while prefix:
-        following = ord(prefix[-1]) + 1
-        if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters
-            following = 0xE000
-        if following <= 0x10FFFF:
-            return [key < prefix[:-1] + chr(following)]
-        prefix = prefix[:-1]
-    return []
+def _first_after_prefix(prefix: str) -> str:
+    """The first string after every string that starts with prefix (in code point order)."""
+    following = ord(prefix[-1]) + 1
+    if 0xD800 <= following <= 0xDFFF:  # surrogates are not characters
+        following = 0xE000
+    # interpret() keeps no U+10FFFF (a noncharacter), so there always is a next character.
+    return prefix[:-1] + chr(following)
 
 
 def _hit(row) -> ContactHit:
