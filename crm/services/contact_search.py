@@ -18,6 +18,7 @@ from functools import cache
 import sqlalchemy as sa
 
 from crm.extensions import db
+from crm.models.base import bytewise
 from crm.models.contact import SEARCH_KEYS, Contact, search_fold_text
 from crm.models.enums import Stage
 
@@ -94,9 +95,6 @@ def search_contacts(query: str, *, after: int | None = None, limit: int = PAGE_S
             "limit": limit + 1,
         },
     ).all()
-    # Merged here rather than by an outer ORDER BY, whose collation would be the database's:
-    # Python orders strings by code point, which is the byte order of the keys.
-    found.sort(key=lambda row: (row.sort_key, -row.id))
     rows = [_hit(row) for row in found[:limit]]
     more = len(found) > limit
     return SearchPage(kind=kind, rows=rows, next_cursor=rows[-1].id if more else None)
@@ -130,12 +128,20 @@ def interpret(query: str) -> SearchQuery | str:
 
 
 @cache
-def _statement(kind: SearchKind, paged: bool) -> sa.CompoundSelect:
+def _statement(kind: SearchKind, paged: bool) -> sa.Select:
     """One index range per key of this kind, from :start (after contact :after if paged)."""
     keys = [SEARCH_KEYS[name] for name in _KEYS[kind]]
     lanes = [_lane(key, paged, earlier=keys[:i]) for i, key in enumerate(keys)]
-    # Each lane keeps its own ORDER BY and LIMIT inside a subquery (SQLite wants it so).
-    return sa.union_all(*(sa.select(lane.subquery()) for lane in lanes))
+    if len(lanes) == 1:
+        return lanes[0]
+    # Each lane keeps its own ORDER BY and LIMIT inside a subquery (SQLite wants it so); the
+    # merge orders byte by byte too, as the lanes do, whatever the database's collation.
+    merged = sa.union_all(*(sa.select(lane.subquery()) for lane in lanes)).subquery()
+    return (
+        sa.select(merged)
+        .order_by(bytewise(merged.c.sort_key), merged.c.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+    )
 
 
 def _lane(key, paged: bool, earlier) -> sa.Select:
