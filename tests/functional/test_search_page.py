@@ -60,6 +60,19 @@ def test_an_advocate_finds_a_contact_by_name_email_or_phone_through_the_form(adv
     assert "maria.lopez@example.com" in response.get_data(as_text=True)
 
 
+def test_a_result_opens_that_contacts_page(advocate):
+    maria = make_contact(first_name="Maria", last_name="Lopez", email="maria.lopez@example.com")
+
+    (link,) = re.findall(
+        r'href="(/contacts/\d+)"', search(advocate, "lopez").get_data(as_text=True)
+    )
+    page = advocate.get(link)
+
+    assert page.status_code == 200
+    assert "maria.lopez@example.com" in page.get_data(as_text=True)
+    assert link == f"/contacts/{maria.id}"
+
+
 def test_each_search_is_audited_with_its_kind_and_results_never_with_what_was_typed(advocate):
     maria = make_contact(first_name="Maria", last_name="Lopez", email="maria.lopez@example.com")
 
