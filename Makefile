@@ -45,6 +45,7 @@ format: $(VENV)/.test-deps
 bench: $(VENV)/.test-deps services
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.followups
+	$(BIN)/python -m bench.search
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -51,7 +51,7 @@ def register_extensions(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(app.config)
     db.init_app(app)
     with app.app_context():
-        enforce_sqlite_foreign_keys(db.engine)
+        prepare_sqlite_connections(db.engine)
     migrate.init_app(
         app,
         db,
@@ -108,16 +108,20 @@ def engine_options(config) -> dict:
     return options
 
 
-def enforce_sqlite_foreign_keys(engine) -> None:
-    """SQLite ignores ON DELETE rules unless each connection asks for them."""
+def prepare_sqlite_connections(engine) -> None:
+    """Turn on ON DELETE rules and add the SQL functions PostgreSQL has and SQLite lacks."""
     if engine.dialect.name != "sqlite":
         return
+    from crm.models.contact import SQLITE_FUNCTIONS
 
     @event.listens_for(engine, "connect")
-    def _foreign_keys_on(dbapi_connection, connection_record):
+    def _prepare(dbapi_connection, connection_record):
+        # SQLite ignores ON DELETE rules unless each connection asks for them.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        for name, function in SQLITE_FUNCTIONS.items():
+            dbapi_connection.create_function(name, 1, function, deterministic=True)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -132,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
         email_links,
         manager,
         public,
+        search,
     )
 
     # Public forms check their own CSRF token in form.validate(), so that an expired
@@ -149,6 +154,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contact_actions.bp)
     app.register_blueprint(manager.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(search.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":
         app.register_blueprint(dev.bp)

@@ -4,6 +4,7 @@ import enum
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -80,3 +81,30 @@ def append_only(model):
     event.listen(model, "before_delete", refuse)
     model.__append_only__ = True  # the migrations test checks each has its trigger
     return model
+
+
+class bytewise(sa.sql.functions.FunctionElement):
+    """Text compared and ordered byte by byte, whatever the database's default collation.
+
+    A "starts with" search is then one index range, and an index on the expression hands
+    rows over in page order. PostgreSQL spells it COLLATE "C"; SQLite's default (BINARY)
+    already compares bytes and knows no "C".
+    """
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(bytewise)
+def _compile_bytewise(element, compiler, **kw):
+    return compiler.process(_only_argument(element), **kw)
+
+
+@compiles(bytewise, "postgresql")
+def _compile_bytewise_postgresql(element, compiler, **kw):
+    return f'{compiler.process(_only_argument(element), **kw)} COLLATE "C"'
+
+
+def _only_argument(element):
+    (argument,) = element.clauses
+    return argument
