@@ -1,7 +1,7 @@
 """guide documents: the organisation's own guide PDF, versioned; choosing a version is audited
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-11-27 18:00:00
 
 """
