@@ -76,11 +76,7 @@ class ContactPage:
 
 def load(contact: Contact, *, with_assignable: bool) -> ContactPage:
     """Read the whole page for a contact that was not merged away."""
-    merged = list(
-        db.session.scalars(
-            sa.select(Contact).where(Contact.merged_into_id == contact.id).order_by(Contact.id)
-        )
-    )
+    merged, duplicates = _related(contact)
     ids = [contact.id, *(m.id for m in merged)]
     submissions = _newest(
         sa.select(Submission).where(Submission.contact_id.in_(ids)), Submission, SUBMISSION_LIMIT
@@ -121,7 +117,7 @@ def load(contact: Contact, *, with_assignable: bool) -> ContactPage:
                 .limit(FULFILMENT_LIMIT)
             )
         ),
-        duplicates=_duplicates(contact),
+        duplicates=duplicates,
         assigned_to=lookups.users.get(contact.assigned_user_id),
         email_suppressed=_suppressed(contact.email),
         allowed_moves=stages.allowed_moves(contact.stage),
@@ -199,17 +195,21 @@ def _consent_views(records: list[ConsentRecord], staff: dict[int, User]) -> list
     return views
 
 
-def _duplicates(contact: Contact) -> list[Contact]:
-    """Records linked to this one as possible duplicates, from either side, not yet resolved."""
-    linked = sa.or_(
-        Contact.possible_duplicate_of_id == contact.id,
-        Contact.id == (contact.possible_duplicate_of_id or -1),
-    )
-    return list(
-        db.session.scalars(
-            sa.select(Contact)
-            .where(linked, Contact.merged_into_id.is_(None), Contact.id != contact.id)
-            .order_by(Contact.id)
-            .limit(DUPLICATE_LIMIT)
+def _related(contact: Contact) -> tuple[list[Contact], list[Contact]]:
+    """In one query: the records merged into this one, and its unresolved possible duplicates
+    (linked from either side)."""
+    rows = db.session.scalars(
+        sa.select(Contact)
+        .where(
+            sa.or_(
+                Contact.merged_into_id == contact.id,
+                Contact.possible_duplicate_of_id == contact.id,
+                Contact.id == (contact.possible_duplicate_of_id or -1),
+            ),
+            Contact.id != contact.id,
         )
-    )
+        .order_by(Contact.id)
+    ).all()
+    merged = [row for row in rows if row.merged_into_id == contact.id]
+    duplicates = [row for row in rows if row.merged_into_id is None][:DUPLICATE_LIMIT]
+    return merged, duplicates
