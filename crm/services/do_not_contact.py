@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import CallTask, ConsentRecord, Contact, OutboxMessage, utcnow
 from crm.models.enums import CallTaskStatus, ConsentChannel, OutboxStatus, TimelineKind
-from crm.services import events, suppressions
+from crm.services import events, outbox, suppressions
 from crm.services.actors import Actor
 from crm.services.sequences import TRANSACTIONAL
 
@@ -105,36 +105,13 @@ def _cancel_open_calls(contact_ids: list[int]) -> int:
 
 def _cancel_commercial_emails(contact_ids: list[int], actor: Actor, now) -> int:
     # What the person asked for themselves (their guide, a confirmation) is not commercial.
-    cancelled = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
+    return outbox.cancel_unsent(
+        [
             OutboxMessage.contact_id.in_(contact_ids),
             OutboxMessage.status.in_(_NOT_STARTED),
             OutboxMessage.kind.not_in(TRANSACTIONAL),
-        )
-        .values(status=OutboxStatus.cancelled, last_error="do_not_contact")
-        .returning(
-            OutboxMessage.id,
-            OutboxMessage.contact_id,
-            OutboxMessage.submission_id,
-            OutboxMessage.kind,
-        )
-        .execution_options(synchronize_session=False)
-    ).all()
-    if cancelled:
-        db.session.connection().execute(
-            events.INSERT,
-            [
-                events.row(
-                    row.contact_id,
-                    TimelineKind.email_cancelled,
-                    actor,
-                    submission_id=row.submission_id,
-                    outbox_id=row.id,
-                    detail={"email": row.kind.value, "reason": "do_not_contact"},
-                    at=now,
-                )
-                for row in cancelled
-            ],
-        )
-    return len(cancelled)
+        ],
+        "do_not_contact",
+        actor,
+        now,
+    )

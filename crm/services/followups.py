@@ -25,7 +25,7 @@ from crm.models.enums import (
 )
 from crm.models.fulfilment import GuideFulfilment
 from crm.services import events as timeline_events
-from crm.services import sequences
+from crm.services import outbox, sequences
 from crm.services.callback_times import callback_due_at
 
 # Built once, like the rest of the submit's writes (crm/services/capture_rows.py).
@@ -98,31 +98,14 @@ def plan_followups(
 
 def cancel_superseded(submission_id: int, now: datetime) -> None:
     """Withdraw what a corrected submission had planned and not yet started."""
-    cancelled = db.session.execute(
-        sa.update(OutboxMessage)
-        .where(
+    outbox.cancel_unsent(
+        [
             OutboxMessage.submission_id == submission_id,
             OutboxMessage.status == OutboxStatus.pending,
-        )
-        .values(status=OutboxStatus.cancelled, last_error="corrected")
-        .returning(OutboxMessage.id, OutboxMessage.contact_id, OutboxMessage.kind)
-        .execution_options(synchronize_session=False)
-    ).all()
-    if cancelled:
-        db.session.connection().execute(
-            timeline_events.INSERT,
-            [
-                timeline_events.row(
-                    row.contact_id,
-                    TimelineKind.email_cancelled,
-                    submission_id=submission_id,
-                    outbox_id=row.id,
-                    detail={"email": row.kind.value, "reason": "corrected"},
-                    at=now,
-                )
-                for row in cancelled
-            ],
-        )
+        ],
+        "corrected",
+        now=now,
+    )
     # A call nobody has tried yet and a guide nobody has printed follow the correction instead.
     db.session.execute(
         sa.update(CallTask)

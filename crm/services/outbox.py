@@ -17,9 +17,10 @@ import sqlalchemy as sa
 from flask import current_app
 
 from crm.extensions import db
-from crm.models import OutboxMessage
+from crm.models import OutboxMessage, utcnow
 from crm.models.enums import OutboxStatus, TimelineKind
 from crm.services import email_content, events, suppressions
+from crm.services.actors import SYSTEM, Actor
 
 
 @dataclass(frozen=True)
@@ -229,3 +230,41 @@ def _timeline(message: OutboxMessage, kind: TimelineKind, now: datetime, **detai
         detail={"email": message.kind.value, "attempt": message.attempts, **detail},
         at=now,
     )
+
+
+def cancel_unsent(conditions: list, reason: str, actor: Actor = SYSTEM, now=None) -> int:
+    """Cancel the matching emails not sent yet, each with an email_cancelled event; flush only.
+
+    `conditions` select the rows (and which statuses count as not started); `reason` goes into
+    last_error and the event, a code such as "corrected" or "do_not_contact".
+    """
+    now = now or utcnow()
+    cancelled = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(*conditions)
+        .values(status=OutboxStatus.cancelled, last_error=reason)
+        .returning(
+            OutboxMessage.id,
+            OutboxMessage.contact_id,
+            OutboxMessage.submission_id,
+            OutboxMessage.kind,
+        )
+        .execution_options(synchronize_session=False)
+    ).all()
+    if cancelled:
+        db.session.connection().execute(
+            events.INSERT,
+            [
+                events.row(
+                    row.contact_id,
+                    TimelineKind.email_cancelled,
+                    actor,
+                    submission_id=row.submission_id,
+                    outbox_id=row.id,
+                    detail={"email": row.kind.value, "reason": reason},
+                    at=now,
+                )
+                for row in cancelled
+            ],
+        )
+    return len(cancelled)
