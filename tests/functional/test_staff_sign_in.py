@@ -9,7 +9,7 @@ from werkzeug.security import generate_password_hash
 from crm.extensions import db
 from crm.models import AuditEvent, StaffSession, User, utcnow
 from crm.models.enums import AuditAction, Role
-from crm.services import login_throttle, users
+from crm.services import login_throttle, passwords, users
 from crm.views.auth import WRONG_CREDENTIALS
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.staff import StaffClient
@@ -196,3 +196,21 @@ def test_successful_sign_ins_do_not_use_up_the_accounts_attempts(app, config_ove
     for _ in range(4):
         browser = StaffClient(app.test_client())
         assert browser.sign_in(advocate.email).status_code == 302
+
+
+@pytest.mark.parametrize("email", ["ada@example.org", "nobody@example.org"])
+def test_an_unknown_email_costs_one_argon2_verification_like_a_wrong_password(
+    staff, advocate, email, monkeypatch
+):
+    checked = []
+    real_verify = passwords.verify
+
+    def counting_verify(stored_hash, password):
+        checked.append(stored_hash.split("$")[1])
+        return real_verify(stored_hash, password)
+
+    monkeypatch.setattr(passwords, "verify", counting_verify)
+
+    staff.sign_in(email, "not the right password at all")
+
+    assert checked == ["argon2id"]
