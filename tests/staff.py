@@ -11,7 +11,7 @@ class PageForm:
     action: str
     method: str
     form_id: str | None
-    values: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str | list[str]] = field(default_factory=dict)
 
 
 class _Forms(HTMLParser):
@@ -38,7 +38,17 @@ class _Forms(HTMLParser):
             return
         elif tag == "input":
             kind = attributes.get("type", "text")
-            if kind in ("checkbox", "radio"):
+            if kind == "checkbox":
+                if "checked" in attributes:
+                    # Several ticked boxes of one name are all posted, as a browser does.
+                    value = attributes.get("value", "y")
+                    ticked = self._current.values.get(name)
+                    self._current.values[name] = (
+                        value
+                        if ticked is None
+                        else [*([ticked] if isinstance(ticked, str) else ticked), value]
+                    )
+            elif kind == "radio":
                 if "checked" in attributes:
                     self._current.values[name] = attributes.get("value", "y")
             elif kind != "submit":

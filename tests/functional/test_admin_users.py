@@ -158,6 +158,16 @@ def test_an_admin_edits_a_user_and_the_audit_names_only_the_changed_fields(app, 
     assert StaffClient(app.test_client()).sign_in(email).status_code == 200  # old one refused
 
 
+def test_saving_the_edit_page_unchanged_keeps_every_ticked_skill(app, admin):
+    user_id, email = a_user(app, skills=["va_benefits", "spanish", "peritoneal"])
+
+    response = admin.submit(f"/admin/users/{user_id}", {}, form_id="edit-user")
+
+    assert response.status_code == 302
+    assert account(app, email).skills == ["peritoneal", "spanish", "va_benefits"]
+    assert audit_rows(app, AuditAction.user_updated) == []  # nothing changed, nothing to audit
+
+
 def test_a_weak_new_password_on_the_edit_page_changes_nothing(app, admin):
     user_id, email = a_user(app, name="Ben Ortiz")
 
