@@ -210,6 +210,7 @@ class AuditAction(LabeledEnum):
     specialist_updated = "specialist_updated", "Changed a specialist"
     referral_sent = "referral_sent", "Sent a referral"
     referral_updated = "referral_updated", "Updated a referral"
+    referrals_viewed = "referrals_viewed", "Viewed the referrals list"
 
 
 class Skill(LabeledEnum):

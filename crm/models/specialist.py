@@ -2,11 +2,12 @@
 
 from datetime import datetime
 
+import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.models.base import Base, UTCDateTime, created_at_column, enum_type, utcnow
-from crm.models.enums import ReferralKind, ReferralStatus, SpecialistKind
+from crm.models.enums import ReferralKind, ReferralStatus, SpecialistKind, Specialty
 
 
 class Specialist(Base):
@@ -28,6 +29,16 @@ class Specialist(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    @property
+    def display_phone(self) -> str:
+        """The phone as people write it, (617) 555-0100, from the stored E.164."""
+        number = phonenumbers.parse(self.phone, "US")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+    @property
+    def specialty_labels(self) -> list[str]:
+        return [Specialty(code).label for code in self.specialties]
 
 
 class Referral(Base):

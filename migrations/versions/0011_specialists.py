@@ -30,7 +30,7 @@ _AUDIT_ACTIONS = ['sign_in', 'sign_in_failed', 'sign_in_throttled', 'sign_out',
                   'audit_viewed', 'user_created', 'user_updated', 'user_disabled',
                   'guide_uploaded', 'guide_version_chosen']
 _NEW_AUDIT_ACTIONS = ['specialist_created', 'specialist_updated', 'referral_sent',
-                      'referral_updated']
+                      'referral_updated', 'referrals_viewed']
 _OUTBOX_KINDS = ['guide_email', 'callback_confirmation', 'specialist_confirmation',
                  'guide_check_in', 'specialist_offer', 'callback_escalation',
                  'undelivered_digest']
