@@ -89,7 +89,7 @@ def test_matches_are_listed_nearest_first(app_ctx, staff):
 
     assert listed_matches(staff, contact_id) == [near, middle, far]
     page = shown(staff, contact_id)
-    assert "1 miles" in page and "42 miles" in page and "188 miles" in page
+    assert "· 1 mile ·" in page and "42 miles" in page and "188 miles" in page
 
 
 def test_veterans_see_va_accepting_specialists_first(app_ctx, staff):
