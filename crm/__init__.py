@@ -128,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     from crm.extensions import csrf
     from crm.views import (
         admin,
+        admin_specialists,
         api,
         auth,
         contact_actions,
@@ -136,6 +137,7 @@ def register_blueprints(app: Flask) -> None:
         email_links,
         manager,
         public,
+        referrals,
         search,
     )
 
@@ -154,6 +156,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(contact_actions.bp)
     app.register_blueprint(manager.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(admin_specialists.bp)
+    app.register_blueprint(referrals.bp)
     app.register_blueprint(search.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":
@@ -213,9 +217,11 @@ STAFF_NAV = [
     ("search.contacts", "Contacts", ("advocate", "manager")),
     ("manager.spam", "Spam review", ("manager",)),
     ("manager.fulfilment", "Printed guides", ("manager",)),
+    ("manager.referrals", "Referrals", ("manager",)),
     ("manager.audit", "Audit", ("manager",)),
     ("admin.users", "Users", ("admin",)),
     ("admin.guide", "Guide", ("admin",)),
+    ("admin_specialists.specialists", "Specialists", ("admin",)),
 ]
 
 

@@ -42,6 +42,7 @@ def make_contact(
     email: str | None = "",
     phone: str | None = None,
     details: dict | None = None,
+    diagnosis: Diagnosis | None = Diagnosis.pleural,
     **fields,
 ) -> Contact:
     """A contact created by a real submission through the capture service, committed.
@@ -68,7 +69,7 @@ def make_contact(
         state="MA",
         time_zone="America/New_York",
         relationship=Relationship.patient,
-        diagnosis=Diagnosis.pleural,
+        diagnosis=diagnosis,
         consents={
             ConsentChannel.email: email is not None,
             ConsentChannel.calls_texts: phone is not None,

@@ -34,6 +34,10 @@ class _Forms(HTMLParser):
                 attributes.get("id"),
             )
             self.forms.append(self._current)
+        elif tag == "option" and self._current is not None and self._select:
+            # Options carry no name of their own: the selected one posts under its select's.
+            if "selected" in attributes:
+                self._current.values[self._select] = attributes.get("value", "")
         elif self._current is None or not name:
             return
         elif tag == "input":
@@ -55,8 +59,6 @@ class _Forms(HTMLParser):
                 self._current.values[name] = attributes.get("value") or ""
         elif tag == "select":
             self._select = name
-        elif tag == "option" and self._select and "selected" in attributes:
-            self._current.values[self._select] = attributes.get("value", "")
 
     def handle_endtag(self, tag):
         if tag == "form":

@@ -10,6 +10,7 @@ from crm.models.fulfilment import GuideFulfilment
 from crm.models.guide_document import GuideDocument
 from crm.models.note import Note
 from crm.models.outbox import OutboxMessage
+from crm.models.specialist import Referral, Specialist
 from crm.models.stage_change import StageChange
 from crm.models.submission import Submission, SuspectedSpam
 from crm.models.suppression import EmailSuppression
@@ -28,6 +29,8 @@ __all__ = [
     "GuideFulfilment",
     "Note",
     "OutboxMessage",
+    "Referral",
+    "Specialist",
     "StaffSession",
     "StageChange",
     "Submission",

@@ -126,6 +126,8 @@ class TimelineKind(LabeledEnum):
     not_duplicate = "not_duplicate", "Marked not the same person"
     guide_printed = "guide_printed", "Printed guide printed"
     guide_shipped = "guide_shipped", "Printed guide shipped"
+    referral_sent = "referral_sent", "Referral sent"
+    referral_updated = "referral_updated", "Referral updated"
 
 
 class OutboxKind(LabeledEnum):
@@ -136,6 +138,7 @@ class OutboxKind(LabeledEnum):
     specialist_offer = "specialist_offer", "Day-7 specialist match offer"
     callback_escalation = "callback_escalation", "Missed callback alert to managers"
     undelivered_digest = "undelivered_digest", "Undelivered emails alert to managers"
+    specialist_match = "specialist_match", "Specialist match email"
 
 
 class CallTaskStatus(LabeledEnum):
@@ -203,6 +206,11 @@ class AuditAction(LabeledEnum):
     user_disabled = "user_disabled", "Disabled a user"
     guide_uploaded = "guide_uploaded", "Uploaded the guide"
     guide_version_chosen = "guide_version_chosen", "Chose the guide version"
+    specialist_created = "specialist_created", "Added a specialist"
+    specialist_updated = "specialist_updated", "Changed a specialist"
+    referral_sent = "referral_sent", "Sent a referral"
+    referral_updated = "referral_updated", "Updated a referral"
+    referrals_viewed = "referrals_viewed", "Viewed the referrals list"
 
 
 class Skill(LabeledEnum):
@@ -212,3 +220,27 @@ class Skill(LabeledEnum):
     pleural = "pleural", "Pleural mesothelioma"
     financial = "financial", "Financial assistance"
     legal_referral = "legal_referral", "Legal referral"
+
+
+class SpecialistKind(LabeledEnum):
+    doctor = "doctor", "Doctor"
+    centre = "centre", "Cancer centre"
+
+
+class Specialty(LabeledEnum):
+    pleural_surgery = "pleural_surgery", "Pleural surgery"
+    peritoneal_surgery = "peritoneal_surgery", "Peritoneal surgery"
+    thoracic_oncology = "thoracic_oncology", "Thoracic oncology"
+    medical_oncology = "medical_oncology", "Medical oncology"
+
+
+class ReferralKind(LabeledEnum):
+    specialist = "specialist", "Specialist"
+    va_claims_handoff = "va_claims_handoff", "VA claims hand-off"
+
+
+class ReferralStatus(LabeledEnum):
+    sent = "sent", "Sent"
+    appointment_scheduled = "appointment_scheduled", "Appointment scheduled"
+    seen = "seen", "Seen"
+    declined = "declined", "Declined"

@@ -14,6 +14,8 @@ from crm.models.enums import (
     ConsentChannel,
     FormKind,
     OutboxKind,
+    ReferralKind,
+    ReferralStatus,
     Stage,
     TimelineKind,
 )
@@ -110,7 +112,20 @@ def _title(kind: TimelineKind, detail: dict, lookups: Lookups) -> tuple[str, str
         return f"Merged into contact #{detail.get('merged_into_id')}", None
     if kind == TimelineKind.not_duplicate:
         return f"Not the same person as contact #{detail.get('other_contact_id')}", None
+    if kind in (TimelineKind.referral_sent, TimelineKind.referral_updated):
+        return _referral_title(kind, detail), None
     return kind.label, None
+
+
+def _referral_title(kind: TimelineKind, detail: dict) -> str:
+    if kind == TimelineKind.referral_updated:
+        before = _label(ReferralStatus, detail.get("from"), "?")
+        after = _label(ReferralStatus, detail.get("to"), "?")
+        return f"Referral #{detail.get('referral_id')}: {before} → {after}"
+    if detail.get("kind") == ReferralKind.va_claims_handoff.value:
+        return "Handed off to VA claims help"
+    count = len(detail.get("specialist_ids") or [])
+    return f"Match email with {count} specialist{'s' if count != 1 else ''}; referral sent"
 
 
 _EMAIL_WORDS = {

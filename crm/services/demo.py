@@ -25,6 +25,7 @@ from crm.models.enums import (
 )
 from crm.services import lookups
 from crm.services.capture import submit_lead
+from crm.services.demo_specialists import seed_demo_specialists
 from crm.services.demo_work import record_demo_work
 from crm.services.leads import LeadInput, RequestMeta
 from crm.services.users import create_user, find_user
@@ -126,6 +127,7 @@ def seed_demo_data(contacts: int = 300, seed: int = 7) -> list[str]:
     fresh = [result for result in results if not result.replayed]
     returning = sum(not result.is_new_contact for result in fresh)
     pending = _settle_old_visits(visits)
+    specialists = seed_demo_specialists()
     # Logins last: they mark a finished seed, so a run that stopped half-way is completed by
     # the next one, whose "demo:<n>" keys replay the submits already stored.
     for role, email, name in STAFF:
@@ -136,6 +138,7 @@ def seed_demo_data(contacts: int = 300, seed: int = 7) -> list[str]:
     db.session.commit()
     return [
         *_login_lines(),
+        f"Added {specialists} demo specialists and cancer centres.",
         f"Created {len(fresh) - returning} contacts from {len(fresh)} submissions "
         f"({returning} returning); the {pending} newest emails are left to send; "
         f"advocates have worked {worked} of the older leads.",

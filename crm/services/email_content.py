@@ -1,9 +1,10 @@
 """What each outbox email says: subject, both bodies, headers, rendered from templates."""
 
+import sqlalchemy as sa
 from flask import current_app, render_template, url_for
 
 from crm.extensions import db
-from crm.models import OutboxMessage, User
+from crm.models import OutboxMessage, Specialist, User
 from crm.models.enums import BestTime, OutboxKind
 from crm.services import signing
 from crm.services.callback_times import describe_callback_promise
@@ -23,6 +24,7 @@ SUBJECTS = {
     OutboxKind.specialist_offer: "Find a mesothelioma specialist near you",
     OutboxKind.callback_escalation: "Missed callback target",
     OutboxKind.undelivered_digest: "Emails that could not be delivered",
+    OutboxKind.specialist_match: "Mesothelioma specialists for you",
 }
 
 
@@ -149,4 +151,14 @@ def _context(message: OutboxMessage) -> dict:
         )
     if message.kind == OutboxKind.specialist_offer:
         context["specialist_url"] = public_url("public.specialist_match")
+    if message.kind == OutboxKind.specialist_match:
+        context["specialists"] = _specialists(message.payload.get("specialist_ids") or [])
     return context
+
+
+def _specialists(ids: list[int]) -> list[Specialist]:
+    """The directory entries an advocate chose, in the order they were chosen."""
+    found = {
+        s.id: s for s in db.session.scalars(sa.select(Specialist).where(Specialist.id.in_(ids)))
+    }
+    return [found[i] for i in ids if i in found]

@@ -46,7 +46,7 @@ def resend_guide(contact_id: int, user_id: int) -> OutboxMessage:
         raise ResendRefused("Their email address refused our mail (bounced); ask for another.")
     if reason:
         raise ResendRefused("They opted out of our emails; the guide was not sent.")
-    if _email_revoked(ids):
+    if email_revoked(ids):
         raise ResendRefused("They asked staff not to email them; the guide was not sent.")
     in_flight = db.session.scalar(
         sa.select(OutboxMessage.id)
@@ -94,7 +94,7 @@ def _latest_with_email(contact_ids: list[int]):
     return next((row for row in recent if (row.fields or {}).get("email")), None)
 
 
-def _email_revoked(contact_ids: list[int]) -> bool:
+def email_revoked(contact_ids: list[int]) -> bool:
     """True when the newest word on email is a refusal given to staff (not a later grant)."""
     latest = db.session.execute(
         sa.select(ConsentRecord.granted)

@@ -33,6 +33,8 @@ TRANSACTIONAL = frozenset(
         OutboxKind.guide_email,
         OutboxKind.callback_confirmation,
         OutboxKind.specialist_confirmation,
+        # Asked for on the specialist-match form; staff check opt-outs before queueing it.
+        OutboxKind.specialist_match,
         OutboxKind.callback_escalation,
         OutboxKind.undelivered_digest,
     }

@@ -7,6 +7,7 @@ from crm.extensions import db
 from crm.models import Contact
 from crm.models.enums import AuditAction, CloseOutcome, Role
 from crm.services import contact_page
+from crm.views.referrals import panel_for
 from crm.views.staff import ADVOCATES, audit_view, role_required, staff_blueprint
 
 bp = staff_blueprint("contacts", __name__)
@@ -38,4 +39,5 @@ def page(contact_id: int):
         contact=contact,
         is_manager=current_user.role == Role.manager,
         outcomes=list(CloseOutcome),
+        referrals=panel_for(contact, merged_ids),
     )

@@ -11,12 +11,22 @@ from crm.models import (
     ConsentRecord,
     Contact,
     OutboxMessage,
+    Specialist,
     Submission,
     TimelineEvent,
     User,
     utcnow,
 )
-from crm.models.enums import CallTaskStatus, FormKind, OutboxStatus, Role, Stage, TimelineKind
+from crm.models.enums import (
+    CallTaskStatus,
+    FormKind,
+    OutboxStatus,
+    Role,
+    SpecialistKind,
+    Specialty,
+    Stage,
+    TimelineKind,
+)
 from crm.services import demo, passwords
 from crm.services.demo import seed_demo_data
 from tests.conftest import empty_all_tables
@@ -187,3 +197,19 @@ def test_seed_shows_advocates_work_on_older_leads_through_the_stage_service(app_
     assert {change.to_stage for change in changes} >= {Stage.attempting, Stage.contacted}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Note)) > 0
     assert all(db.session.get(Contact, change.contact_id).stage != Stage.new for change in changes)
+
+
+def test_seed_fills_the_specialist_directory_once_with_fictional_entries(app_ctx):
+    lines = seed_demo_data(contacts=0)
+    seeded = count(Specialist)
+    demo.seed_demo_specialists()  # a second run adds nothing
+
+    directory = db.session.scalars(sa.select(Specialist)).all()
+    assert len(directory) == seeded >= 20
+    assert f"Added {len(directory)} demo specialists and cancer centres." in lines
+    doctors = [s for s in directory if s.kind == SpecialistKind.doctor]
+    assert doctors and all(s.name.startswith("Dr. Imaginary ") for s in doctors)
+    assert all("555-01" in s.display_phone for s in directory)
+    assert len({s.state for s in directory}) >= 15
+    assert {code for s in directory for code in s.specialties} == {sp.value for sp in Specialty}
+    assert any(s.accepts_va for s in directory) and not all(s.accepts_va for s in directory)

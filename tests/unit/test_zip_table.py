@@ -27,3 +27,9 @@ def test_the_table_reads_back_what_was_rendered():
     table = {"02110": ("MA", "America/New_York"), "34000": ("AA", None)}
 
     assert zip_table.read(zip_table.render(table)) == table
+
+
+def test_the_coordinates_read_back_what_was_rendered():
+    table = {"02110": (42.36, -71.05), "99501": (61.22, -149.86)}
+
+    assert zip_table.read_coordinates(zip_table.render_coordinates(table)) == table
