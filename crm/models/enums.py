@@ -144,6 +144,15 @@ class CallTaskStatus(LabeledEnum):
     cancelled = "cancelled", "Cancelled"
 
 
+class CallReason(LabeledEnum):
+    """Why a call is owed; the queue's bands follow from it (crm/services/queue_bands.py)."""
+
+    requested_callback = "requested_callback", "Requested a callback"
+    call_back_at = "call_back_at", "Asked to be called back at a time"
+    new_lead = "new_lead", "New lead"
+    retry = "retry", "Retry"
+
+
 class FulfilmentStatus(LabeledEnum):
     to_print = "to_print", "To print"
     printed = "printed", "Printed"
@@ -203,6 +212,7 @@ class AuditAction(LabeledEnum):
     user_disabled = "user_disabled", "Disabled a user"
     guide_uploaded = "guide_uploaded", "Uploaded the guide"
     guide_version_chosen = "guide_version_chosen", "Chose the guide version"
+    call_claimed = "call_claimed", "Took the next call"
 
 
 class Skill(LabeledEnum):
