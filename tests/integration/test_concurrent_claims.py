@@ -37,7 +37,7 @@ def press_next_call_together(app, user_ids: list[int]) -> list[int | None]:
         except BaseException as error:  # re-raised in the test thread below
             errors.append(error)
 
-    threads = [threading.Thread(target=press, args=(i,), daemon=True) for i in range(ADVOCATES)]
+    threads = [threading.Thread(target=press, args=(i,), daemon=True) for i in range(len(user_ids))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -80,3 +80,13 @@ def test_a_lapsed_lease_goes_to_exactly_one_of_the_advocates_pressing(app):
     claimed = press_next_call_together(app, user_ids)
 
     assert sorted(claimed, key=lambda x: x is None) == [task_id] + [None] * (ADVOCATES - 1)
+
+
+def test_one_advocate_pressing_twice_at_once_holds_one_call(app):
+    with app.app_context():
+        tasks = [due_call(NOW - timedelta(minutes=minute))[1] for minute in range(1, 4)]
+        user_id = make_user(Role.advocate).id
+
+    claimed = press_next_call_together(app, [user_id] * ADVOCATES)
+
+    assert set(claimed) == {tasks[-1]}

@@ -45,8 +45,12 @@ def claim_next_call(user: User, now: datetime) -> Claim | None:
 
     One UPDATE whose subquery picks the task: on PostgreSQL it locks that row and skips rows
     other advocates are claiming (FOR UPDATE SKIP LOCKED), so concurrent presses get different
-    tasks; SQLite runs one writer at a time, so the same statement is serialised there.
+    tasks. SQLite has no row locks: it lets one connection write at a time, and the statement
+    picks and claims under that one write lock (a second writer waits or fails, never doubles).
     """
+    # One press at a time per advocate (a double click is two requests): the second waits
+    # for the first to commit, then finds its claim held instead of taking another call.
+    db.session.execute(sa.select(User.id).where(User.id == user.id).with_for_update())
     held = held_claim(user.id, now)
     if held is not None:
         return held
