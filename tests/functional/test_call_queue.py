@@ -18,6 +18,7 @@ from crm.models.enums import (
     Role,
     Stage,
 )
+from crm.services.escalation import escalate_missed_callbacks
 from crm.services.queue import claim_next_call, next_callable_at
 from tests.calls import due_call, zone_at_midday
 from tests.factories import make_contact, make_user
@@ -251,6 +252,13 @@ def test_a_guide_lead_who_agreed_to_calls_becomes_a_new_lead_call(app_ctx):
         sa.select(CallTask.reason, CallTask.best_time).where(CallTask.contact_id == contact_id)
     ).all()
     assert tasks == [(CallReason.new_lead, BestTime.asap)]
+
+
+def test_only_requested_callbacks_are_escalated_for_missing_the_response_target(app_ctx):
+    callback = due_call(NOW - 2 * HOUR)[1]
+    due_call(NOW - 2 * HOUR, reason=CallReason.new_lead)
+
+    assert escalate_missed_callbacks(NOW) == [callback]
 
 
 def test_a_guide_lead_without_a_phone_gets_no_call(app_ctx):
