@@ -180,6 +180,9 @@ class Config:
     ORG_TIME_ZONE = os.environ.get("ORG_TIME_ZONE", "America/New_York")
     WORKING_HOURS = os.environ.get("WORKING_HOURS", "08:00-20:00")
     WORKING_DAYS = os.environ.get("WORKING_DAYS", "mon,tue,wed,thu,fri")
+    # Next call: how long a claimed call stays with the advocate who took it before anyone
+    # else may take it (an advocate who walks away does not strand the contact).
+    CALL_LEASE_MINUTES = int(os.environ.get("CALL_LEASE_MINUTES", "20"))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

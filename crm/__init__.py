@@ -121,7 +121,8 @@ def prepare_sqlite_connections(engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
         for name, function in SQLITE_FUNCTIONS.items():
-            dbapi_connection.create_function(name, 1, function, deterministic=True)
+            arity = function.__code__.co_argcount
+            dbapi_connection.create_function(name, arity, function, deterministic=True)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
         email_links,
         manager,
         public,
+        queue,
         referrals,
         search,
     )
@@ -159,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_specialists.bp)
     app.register_blueprint(referrals.bp)
     app.register_blueprint(search.bp)
+    app.register_blueprint(queue.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":
         app.register_blueprint(dev.bp)
@@ -214,6 +217,7 @@ def register_template_helpers(app: Flask) -> None:
 
 # Staff navigation: endpoint, text, roles that see it (links to views not built are left out).
 STAFF_NAV = [
+    ("queue.queue", "Call queue", ("advocate", "manager")),
     ("search.contacts", "Contacts", ("advocate", "manager")),
     ("manager.spam", "Spam review", ("manager",)),
     ("manager.fulfilment", "Printed guides", ("manager",)),

@@ -119,4 +119,11 @@ def search_fold_text(text: str) -> str:
 SQLITE_FUNCTIONS = {
     "search_fold": lambda text: None if text is None else search_fold_text(text),
     "reverse": lambda text: None if text is None else text[::-1],
+    "local_clock": lambda moment, zone: _sqlite_local_clock(moment, zone),
 }
+
+
+def _sqlite_local_clock(moment, zone):
+    from crm.services.queue.rules import sqlite_local_clock  # the queue owns calling time
+
+    return sqlite_local_clock(moment, zone)

@@ -147,6 +147,15 @@ class CallTaskStatus(LabeledEnum):
     cancelled = "cancelled", "Cancelled"
 
 
+class CallReason(LabeledEnum):
+    """Why a call is owed; the queue's bands follow from it (crm/services/queue_bands.py)."""
+
+    requested_callback = "requested_callback", "Requested a callback"
+    call_back_at = "call_back_at", "Asked to be called back at a time"
+    new_lead = "new_lead", "New lead"
+    retry = "retry", "Retry"
+
+
 class FulfilmentStatus(LabeledEnum):
     to_print = "to_print", "To print"
     printed = "printed", "Printed"
@@ -211,6 +220,7 @@ class AuditAction(LabeledEnum):
     referral_sent = "referral_sent", "Sent a referral"
     referral_updated = "referral_updated", "Updated a referral"
     referrals_viewed = "referrals_viewed", "Viewed the referrals list"
+    call_claimed = "call_claimed", "Took the next call"
 
 
 class Skill(LabeledEnum):

@@ -7,7 +7,7 @@ from flask import current_app
 
 from crm.extensions import db
 from crm.models import CallTask, OutboxMessage
-from crm.models.enums import CallTaskStatus, OutboxKind, TimelineKind
+from crm.models.enums import CallReason, CallTaskStatus, OutboxKind, TimelineKind
 from crm.services import events
 from crm.services.users import active_manager_ids
 from crm.services.working_hours import organisation_working_time
@@ -21,6 +21,8 @@ def escalate_missed_callbacks(now: datetime) -> list[int]:
     candidates = db.session.scalars(
         sa.select(CallTask).where(
             CallTask.status == CallTaskStatus.open,
+            # Speed-to-lead is promised to callback requests; other calls have no target.
+            CallTask.reason == CallReason.requested_callback,
             CallTask.attempts == 0,
             CallTask.escalated_at.is_(None),
             CallTask.due_at <= now - target,

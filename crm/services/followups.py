@@ -16,6 +16,7 @@ from crm.models import OutboxMessage
 from crm.models.call_task import CallTask
 from crm.models.enums import (
     BestTime,
+    CallReason,
     CallTaskStatus,
     ConsentChannel,
     FormKind,
@@ -31,6 +32,35 @@ from crm.services.callback_times import callback_due_at
 # Built once, like the rest of the submit's writes (crm/services/capture_rows.py).
 _CALL_TASK = sa.insert(CallTask.__table__).returning(CallTask.__table__.c.id)
 _FULFILMENT = sa.insert(GuideFulfilment.__table__).returning(GuideFulfilment.__table__.c.id)
+_tasks = CallTask.__table__
+
+
+def _new_lead_call() -> sa.Insert:
+    """A call for a new lead, unless the contact already has one open (one statement, no read)."""
+    values = {
+        "contact_id": sa.bindparam("contact_id", type_=_tasks.c.contact_id.type),
+        "submission_id": sa.bindparam("submission_id", type_=_tasks.c.submission_id.type),
+        "reason": sa.literal(CallReason.new_lead, _tasks.c.reason.type),
+        "best_time": sa.literal(BestTime.asap, _tasks.c.best_time.type),
+        "due_at": sa.bindparam("now", type_=_tasks.c.due_at.type),
+        "status": sa.literal(CallTaskStatus.open, _tasks.c.status.type),
+        "attempts": sa.literal(0),
+        "created_at": sa.bindparam("now", type_=_tasks.c.created_at.type),
+    }
+    # Cast: PostgreSQL cannot tell the type of a bare parameter in a SELECT list.
+    columns = [sa.cast(value, _tasks.c[name].type) for name, value in values.items()]
+    already = sa.exists().where(
+        _tasks.c.contact_id == sa.bindparam("contact_id"),
+        _tasks.c.status == CallTaskStatus.open,
+    )
+    return (
+        sa.insert(_tasks)
+        .from_select(list(values), sa.select(*columns).where(~already))
+        .returning(_tasks.c.id)
+    )
+
+
+_NEW_LEAD_CALL = _new_lead_call()
 # Several rows in one statement; their ids come back in the order the rows were given.
 _OUTBOX = sa.insert(OutboxMessage.__table__).returning(
     OutboxMessage.__table__.c.id, sort_by_parameter_order=True
@@ -72,6 +102,10 @@ def plan_followups(
         detail = {"call_task_id": connection.scalar(_CALL_TASK, task)}
         detail["due_at"] = task["due_at"].isoformat()
         planned.append((TimelineKind.callback_due, None, detail))
+    elif _wants_a_call(submission, consents):
+        # Speed-to-lead for guide and specialist-match leads who said we may call them.
+        parameters = {"contact_id": contact.id, "submission_id": submission.id, "now": now}
+        connection.execute(_NEW_LEAD_CALL, parameters)
     if submission.fields.get("printed_guide"):
         fulfilment_id = connection.scalar(_FULFILMENT, _fulfilment(submission, contact, now))
         planned.append((TimelineKind.guide_to_print, None, {"fulfilment_id": fulfilment_id}))
@@ -156,6 +190,11 @@ def _call_task(submission, contact, now: datetime) -> dict[str, Any]:
         "due_at": callback_due_at(best_time, _time_zone(submission, contact), now),
         "created_at": now,
     }
+
+
+def _wants_a_call(submission, consents: dict) -> bool:
+    # The number this submission gave: a call needs one, and consent to be called on it.
+    return bool(consents.get(ConsentChannel.calls_texts) and submission.fields.get("phone"))
 
 
 def _fulfilment(submission, contact, now: datetime) -> dict[str, Any]:

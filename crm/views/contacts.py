@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from crm.extensions import db
-from crm.models import Contact
+from crm.models import Contact, utcnow
 from crm.models.enums import AuditAction, CloseOutcome, Role
 from crm.services import contact_page
 from crm.views.referrals import panel_for
@@ -40,4 +40,5 @@ def page(contact_id: int):
         is_manager=current_user.role == Role.manager,
         outcomes=list(CloseOutcome),
         referrals=panel_for(contact, merged_ids),
+        now=utcnow(),
     )

@@ -107,5 +107,5 @@ def audit_view(
 
 def staff_home_endpoint(role: Role) -> str:
     """Where a user lands after signing in: their main page, or the staff home that lists them."""
-    endpoint = "admin.users" if role == Role.admin else "search.contacts"
+    endpoint = "admin.users" if role == Role.admin else "queue.queue"
     return endpoint if endpoint in current_app.view_functions else "auth.home"

@@ -1,7 +1,7 @@
 """specialists and referrals: the specialist directory, referrals and the match email
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-27 19:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0011'
-down_revision = '0009'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
@@ -28,7 +28,7 @@ _AUDIT_ACTIONS = ['sign_in', 'sign_in_failed', 'sign_in_throttled', 'sign_out',
                   'contacts_merged', 'not_duplicate', 'spam_viewed', 'spam_released',
                   'spam_deleted', 'fulfilment_viewed', 'fulfilment_updated', 'labels_printed',
                   'audit_viewed', 'user_created', 'user_updated', 'user_disabled',
-                  'guide_uploaded', 'guide_version_chosen']
+                  'guide_uploaded', 'guide_version_chosen', 'call_claimed']
 _NEW_AUDIT_ACTIONS = ['specialist_created', 'specialist_updated', 'referral_sent',
                       'referral_updated', 'referrals_viewed']
 _OUTBOX_KINDS = ['guide_email', 'callback_confirmation', 'specialist_confirmation',

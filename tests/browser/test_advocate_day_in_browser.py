@@ -20,6 +20,9 @@ def test_an_advocate_finds_a_contact_by_phone_and_works_it(app, signed_in, scree
         send_lead(FormKind.guide, first_name="Harriet", last_name="Jenner", email="hj@example.com")
     page = signed_in(Role.advocate, name="Dana Whitfield")
 
+    # Advocates land on the call queue; search is one click away in the staff navigation.
+    expect(page.get_by_role("heading", name="Call queue")).to_be_visible()
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Contacts").click()
     expect(page.get_by_role("heading", name="Contacts")).to_be_visible()
     page.get_by_label("Name, email address or phone number").fill("(413) 555-0187")
     page.get_by_role("button", name="Search").click()

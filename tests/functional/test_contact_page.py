@@ -69,7 +69,7 @@ def test_the_page_shows_the_person_their_submissions_consents_calls_and_guide(ap
     assert "12 Harbor Street Apt 4 Boston, MA 02110" in page
     assert "Source newsletter" in page and "Campaign fall-guide" in page
     assert "Email: agreed" in page and "Calls and texts: agreed" in page
-    assert "Call due" in page and "Afternoon (noon to 5pm)" in page
+    assert "Requested a callback: call due" in page and "Afternoon (noon to 5pm)" in page
     assert "Printed guide: To print" in page
 
 

@@ -1,0 +1,69 @@
+"""Skill routing: some contacts go first to an advocate who knows their situation.
+
+An advocate with a skill gets the contacts that need it first. One without it skips them
+while a colleague who has it is on shift; with nobody skilled on shift, anyone may call.
+Language is not routed: neither contacts nor submissions record one yet.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import Contact, User
+from crm.models.enums import Diagnosis, Role, Skill
+from crm.services.windows import parse_window, setting
+from crm.services.working_hours import organisation_working_time
+
+# Which contacts each routed skill serves.
+SKILL_NEEDS = {
+    Skill.va_benefits: lambda: Contact.is_veteran.is_(True),
+    Skill.peritoneal: lambda: Contact.diagnosis == Diagnosis.peritoneal,
+}
+_CALLERS = (Role.advocate, Role.manager)
+
+
+@dataclass(frozen=True)
+class Routing:
+    preferred: tuple[Skill, ...]
+    reserved: tuple[Skill, ...]
+
+    def first(self) -> list[sa.ColumnElement]:
+        """ORDER BY keys that put the contacts this advocate is the right person for first."""
+        if not self.preferred:
+            return []
+        needs = sa.or_(*(SKILL_NEEDS[skill]() for skill in self.preferred))
+        return [sa.case((needs, 0), else_=1)]
+
+    def allowed(self) -> sa.ColumnElement:
+        """Not a contact held back for a skilled colleague on shift."""
+        return sa.and_(sa.true(), *(sa.not_(SKILL_NEEDS[skill]()) for skill in self.reserved))
+
+
+def on_shift(user: User, now: datetime) -> bool:
+    """The user is at work now: a working day, inside their hours (or the organisation's)."""
+    team = organisation_working_time()
+    local = now.astimezone(team.zone)
+    hours = parse_window(user.working_hours or setting("WORKING_HOURS"))
+    return team.is_working_day(local.date()) and hours.contains(local.time())
+
+
+def routing_for(user: User, now: datetime) -> Routing:
+    """What this advocate gets first and what they leave to a colleague right now."""
+    mine = set(user.skills or ())
+    preferred = tuple(skill for skill in SKILL_NEEDS if skill.value in mine)
+    wanted = [skill for skill in SKILL_NEEDS if skill.value not in mine]
+    if not wanted:
+        return Routing(preferred, ())
+    colleagues = db.session.scalars(
+        sa.select(User).where(User.active.is_(True), User.role.in_(_CALLERS), User.id != user.id)
+    ).all()
+    covered = {
+        skill
+        for colleague in colleagues
+        if on_shift(colleague, now)
+        for skill in wanted
+        if skill.value in (colleague.skills or ())
+    }
+    return Routing(preferred, tuple(skill for skill in wanted if skill in covered))
