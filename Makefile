@@ -46,6 +46,7 @@ bench: $(VENV)/.test-deps services
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.followups
 	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.claims
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

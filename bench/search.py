@@ -14,11 +14,8 @@ does falls on every target alike. Prints p50/p95 per target, the ratios p95 at 1
 import argparse
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,17 +27,15 @@ if __package__ in (None, ""):  # run as `python bench/search.py`
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from bench.load import Browser, hidden_fields
-from bench.run import RESULTS, ROOT, recreate_database, serve
+from bench.run import RESULTS, serve
 from bench.search_plans import print_plans, search_plans
-from bench.search_seed import RELATED_SQL, SEED_SQL
 from bench.settings import server_env
+from bench.staff_bench import measure, prepare, sign_in, summarise
 from config import normalise_database_url
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench_search"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 GOAL_FLAT, GOAL_STATIC = 1.2, 3.0
-ADVOCATE = ("bench-advocate@example.org", "correct horse battery staple 9")
 KINDS = ("name", "surname", "email", "phone last 4", "phone")
 STATIC = "static page"
 STAFF_PAGE = "empty search page"
@@ -58,39 +53,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--database-url", default=DEFAULT_DB, help="the large one; +_small")
     parser.add_argument("--redis-url", default=DEFAULT_REDIS)
     return parser.parse_args(argv)
-
-
-def flask(env: dict[str, str], *arguments: str) -> None:
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", *arguments]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"flask {' '.join(arguments[:3])} failed:\n{done.stderr[-2000:]}")
-
-
-def prepare(url: str, contacts: int, env: dict[str, str]) -> dict[str, float]:
-    """A database with `contacts` contacts, its search indexes built on them, and an advocate."""
-    recreate_database(url)
-    flask(env, "db", "upgrade", "0007-1")  # all but the search migration
-    engine = sa.create_engine(url)
-    started = time.perf_counter()
-    with engine.begin() as connection:
-        # A bulk load, as pg_restore does it: no foreign-key triggers (each row is built
-        # to reference rows that exist), which would look up a million parents one by one.
-        connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
-        connection.execute(sa.text(SEED_SQL), {"contacts": contacts})
-        for statement in RELATED_SQL:
-            connection.execute(sa.text(statement))
-    seeded = time.perf_counter()
-    flask(env, "db", "upgrade", "0007")  # CREATE INDEX CONCURRENTLY on the seeded contacts
-    migrated = time.perf_counter()
-    flask(env, "db", "upgrade")  # whatever came after
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(sa.text("VACUUM ANALYZE contacts"))
-    engine.dispose()
-    email, password = ADVOCATE
-    flask(env, "crm", "create-user", "--email", email, "--name", "Pat Bencher",
-          "--role", "advocate", "--password", password)  # fmt: skip
-    return {"seed_s": seeded - started, "migration_0007_s": migrated - seeded}
 
 
 def sample_queries(url: str, small: int, count: int) -> tuple[dict[str, list[str]], list[int]]:
@@ -117,20 +79,6 @@ def sample_queries(url: str, small: int, count: int) -> tuple[dict[str, list[str
     return queries, [row.id for row in rows]
 
 
-def sign_in(port: int) -> Browser:
-    """A browser signed in as the bench advocate through the real login form."""
-    browser = Browser(port)
-    status, page = browser.request("GET", "/login")
-    action, fields = hidden_fields(page)
-    email, password = ADVOCATE
-    status, _ = browser.request(
-        "POST", action or "/login", {**fields, "email": email, "password": password}
-    )
-    if status != 302:
-        raise SystemExit(f"sign-in answered {status}, not 302: see {RESULTS}/gunicorn-*.log")
-    return browser
-
-
 def paths(
     queries: dict[str, list[str]], ids: list[int], contact_page: bool
 ) -> dict[str, list[str]]:
@@ -141,41 +89,6 @@ def paths(
     targets[STAFF_PAGE] = ["/contacts"]  # signed in, no query: no search, no audit row
     targets[STATIC] = ["/"]
     return targets
-
-
-def measure(browsers: dict[str, Browser], targets: dict[str, list[str]], args) -> dict:
-    """One round: every (size, target) once per step, in turn; latencies after the warm-up."""
-    latencies = {(size, t): [] for size in browsers for t in targets}
-    rows = {key: [] for key in latencies}
-    for step in range(args.warmup + args.requests):
-        for (size, target), measured in latencies.items():
-            urls = targets[target]
-            started = time.perf_counter()
-            status, page = browsers[size].request("GET", urls[step % len(urls)])
-            elapsed = time.perf_counter() - started
-            if status != 200:
-                raise SystemExit(f"{size} {target}: {urls[step % len(urls)]} answered {status}")
-            if step >= args.warmup:
-                measured.append(elapsed * 1000)
-                rows[(size, target)].append(page.count('href="/contacts/'))
-    return {
-        key: {
-            "p50_ms": statistics.median(values),
-            "p95_ms": statistics.quantiles(values, n=20)[-1],
-            "rows_per_page": statistics.mean(rows[key]),
-        }
-        for key, values in latencies.items()
-    }
-
-
-def summarise(rounds: list[dict]) -> dict:
-    """The median over the rounds of each figure of each (size, target)."""
-    return {
-        key: {
-            figure: statistics.median(r[key][figure] for r in rounds) for figure in rounds[0][key]
-        }
-        for key in rounds[0]
-    }
 
 
 def ratios(summary: dict, targets, large: str, small: str) -> dict[str, float]:

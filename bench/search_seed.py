@@ -47,53 +47,64 @@ def _array(values) -> str:
     return f"ARRAY[{quoted}]"
 
 
-def _hash(seed: int, row: str = "g") -> str:
+def row_hash(seed: int, row: str = "g") -> str:
     return f"abs(hashint8extended({row}, {seed}))"
 
 
-def _pick(values, seed: int, skew: float = 1.0, row: str = "g") -> str:
+def pick(values, seed: int, skew: float = 1.0, row: str = "g") -> str:
     """values[u ** skew * len], u in [0, 1) hashed from the row (skew > 1: a long tail)."""
-    u = f"({_hash(seed, row)} % 1000000)::float8 / 1000000"
+    u = f"({row_hash(seed, row)} % 1000000)::float8 / 1000000"
     return f"({_array(values)})[1 + floor(power({u}, {skew}) * {len(values)})::int]"
 
 
 def _digits(seed: int, low: int, count: int, width: int, row: str) -> str:
-    return f"lpad(({low} + {_hash(seed, row)} % {count})::text, {width}, '0')"
+    return f"lpad(({low} + {row_hash(seed, row)} % {count})::text, {width}, '0')"
 
 
 # One household in twenty shares the phone of the row before (families share phones).
-_HOUSEHOLD = f"(g - ({_hash(9)} % 20 = 0)::int)"
+_HOUSEHOLD = f"(g - ({row_hash(9)} % 20 = 0)::int)"
 _PHONE = " || ".join(
     [
         "'+1'",
-        _pick(AREA_CODES, 5, row=_HOUSEHOLD),
+        pick(AREA_CODES, 5, row=_HOUSEHOLD),
         _digits(6, 200, 800, 3, row=_HOUSEHOLD),
         _digits(7, 0, 10000, 4, row=_HOUSEHOLD),
     ]
 )
 
-SEED_SQL = f"""
+_CONTACTS_SQL = f"""
 INSERT INTO contacts (first_name, last_name, email, phone_e164, stage, is_veteran,
-                      submission_count, last_submitted_at, created_at, updated_at)
+                      submission_count, last_submitted_at, created_at, updated_at{{names}})
 SELECT first_name, last_name,
        -- four in five gave an email, every one unique; one in ten gave no phone
-       CASE WHEN {_hash(3)} % 5 <> 0 THEN
+       CASE WHEN {row_hash(3)} % 5 <> 0 THEN
          regexp_replace(lower(first_name), '[^a-z]', '', 'g') || '.'
          || regexp_replace(lower(last_name), '[^a-z]', '', 'g') || g || '@'
-         || {_pick(DOMAINS, 4)}
+         || {pick(DOMAINS, 4)}
        END AS email,
-       CASE WHEN {_hash(3)} % 5 = 0 OR {_hash(8)} % 10 <> 0
+       CASE WHEN {row_hash(3)} % 5 = 0 OR {row_hash(8)} % 10 <> 0
          THEN {_PHONE}
        END AS phone_e164,
-       {_pick(OPEN_STAGES, 10)} AS stage, {_hash(11)} % 8 = 0 AS is_veteran, 1 AS submissions,
-       at AS last_submitted_at, at AS created_at, at AS updated_at
+       {pick(OPEN_STAGES, 10)} AS stage, {row_hash(11)} % 8 = 0 AS is_veteran, 1 AS submissions,
+       at AS last_submitted_at, at AS created_at, at AS updated_at{{values}}
 FROM (
-  SELECT g, {_pick(FIRST_NAMES, 1, skew=1.3)} AS first_name,
-         {_pick(LAST_NAMES, 2, skew=1.3)} AS last_name,
+  SELECT g, {pick(FIRST_NAMES, 1, skew=1.3)} AS first_name,
+         {pick(LAST_NAMES, 2, skew=1.3)} AS last_name,
          now() - (:contacts - g) * interval '20 seconds' AS at
   FROM generate_series(1, :contacts) AS g
 ) AS rows
 """
+
+
+def contacts_sql(columns: dict[str, str] | None = None) -> str:
+    """The seed statement, with more contact columns as SQL over the row number g if given."""
+    columns = columns or {}
+    names = "".join(f", {name}" for name in columns)
+    values = "".join(f",\n       {value} AS {name}" for name, value in columns.items())
+    return _CONTACTS_SQL.format(names=names, values=values)
+
+
+SEED_SQL = contacts_sql()
 
 # What each contact sent and what followed, so the contact page reads real rows: one guide
 # request, its email consent and its "created" event (ids follow the contacts' one to one).
