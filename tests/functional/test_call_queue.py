@@ -187,6 +187,13 @@ def test_a_skilled_advocate_on_shift_gets_the_contacts_who_need_the_skill(app_ct
     assert claimed_task(skilled) == needing
 
 
+def test_a_contact_who_gave_no_diagnosis_is_not_held_back_for_a_skilled_colleague(app_ctx):
+    unknown = due_call(NOW - HOUR, reason=CallReason.retry, diagnosis=None)[1]
+    advocate(skills=["peritoneal"])  # on shift
+
+    assert claimed_task(advocate()) == unknown
+
+
 def test_a_skilled_advocate_gets_matching_contacts_before_older_ones(app_ctx):
     veteran = due_call(NOW - HOUR, reason=CallReason.retry, is_veteran=True)[1]
     due_call(NOW - 3 * HOUR, reason=CallReason.retry)

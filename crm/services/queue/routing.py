@@ -38,7 +38,14 @@ class Routing:
 
     def allowed(self) -> sa.ColumnElement:
         """Not a contact held back for a skilled colleague on shift."""
-        return sa.and_(sa.true(), *(sa.not_(SKILL_NEEDS[skill]()) for skill in self.reserved))
+        # A contact with no diagnosis makes "needs peritoneal" NULL, not false: it is not held back.
+        return sa.and_(
+            sa.true(),
+            *(
+                sa.not_(sa.func.coalesce(SKILL_NEEDS[skill](), sa.false()))
+                for skill in self.reserved
+            ),
+        )
 
 
 def on_shift(user: User, now: datetime) -> bool:
