@@ -6,6 +6,7 @@ from flask_login import current_user
 from crm.extensions import db
 from crm.models import Contact, utcnow
 from crm.models.enums import AuditAction, CallOutcome, CloseOutcome, Role
+from crm.services import calls as call_log
 from crm.services import contact_page
 from crm.views import calls
 from crm.views.referrals import panel_for
@@ -45,4 +46,5 @@ def page(contact_id: int):
         now=now,
         call_panel=calls.panel_for(contact, [contact.id, *merged_ids], now),
         call_outcomes=list(CallOutcome),
+        calls_logged=call_log.for_contacts([contact.id, *merged_ids]),
     )

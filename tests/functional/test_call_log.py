@@ -376,3 +376,14 @@ def test_a_logged_attempt_stops_the_missed_callback_escalation(app_ctx, managers
     db.session.expire_all()
     task = db.session.get(CallTask, attempted)
     assert (task.attempts, task.first_attempt_at, task.escalated_at) == (1, now - HOUR, None)
+
+
+def test_the_contact_page_lists_each_call_with_its_note_as_text(app_ctx):
+    contact_id, _, _, staff = on_the_phone(app_ctx)
+
+    log(staff, contact_id, CallOutcome.voicemail, note="Left <b>a message</b>", minutes="2")
+
+    page = staff.get(f"/contacts/{contact_id}").get_data(as_text=True)
+    assert "Left voicemail, 2 min" in page
+    assert "Left &lt;b&gt;a message&lt;/b&gt;" in page
+    assert "Call: Left voicemail (2 min)" in page
