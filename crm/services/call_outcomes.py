@@ -65,7 +65,7 @@ def follow_up(
     ]
     outcome = call.outcome
     if outcome in UNANSWERED:
-        return _unanswered(task, contact, ids, actor, now)
+        return _unanswered(task, contact, ids, outcome, actor, now)
     if outcome == CallOutcome.call_back_at:
         due = _add_task(contact, CallReason.call_back_at, BestTime.asap, call.call_back_at)
         return NextStep(f"Call back {describe_local(due, contact.time_zone)}.", due)
@@ -105,10 +105,10 @@ def follow_up(
     return NextStep("Closed as deceased. All calls and emails are stopped.")
 
 
-def _unanswered(task, contact, ids, actor, now) -> NextStep:
+def _unanswered(task, contact, ids, outcome: CallOutcome, actor, now) -> NextStep:
     offsets = retry_offsets()
     tries = _unanswered_in_a_row(contact.id, len(offsets) + 1)
-    label = CallOutcome(_last_outcome(contact.id)).label
+    label = outcome.label
     if tries <= len(offsets):
         if Stage.attempting in stages.allowed_moves(contact.stage) and contact.stage == Stage.new:
             stages.change_stage(
@@ -142,15 +142,6 @@ def _unanswered_in_a_row(contact_id: int, limit: int) -> int:
             break
         count += 1
     return count
-
-
-def _last_outcome(contact_id: int) -> CallOutcome:
-    return db.session.scalar(
-        sa.select(Call.outcome)
-        .where(Call.contact_id == contact_id)
-        .order_by(Call.id.desc())
-        .limit(1)
-    )
 
 
 def _add_task(

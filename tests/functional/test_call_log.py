@@ -7,7 +7,16 @@ import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import AuditEvent, Call, CallTask, ConsentRecord, Contact, OutboxMessage, utcnow
+from crm.models import (
+    AuditEvent,
+    Call,
+    CallTask,
+    ConsentRecord,
+    Contact,
+    OutboxMessage,
+    Submission,
+    utcnow,
+)
 from crm.models.enums import (
     AuditAction,
     BestTime,
@@ -24,6 +33,7 @@ from crm.models.enums import (
 )
 from crm.services.calls import CallRefused, log_call
 from crm.services.do_not_contact import mark_do_not_contact
+from crm.services.email_content import compose
 from crm.services.escalation import escalate_missed_callbacks
 from crm.services.queue import claim_next_call
 from crm.services.sequences import stop_reason
@@ -189,6 +199,12 @@ def test_the_retry_cap_closes_the_contact_as_unreachable_with_one_email(app_ctx,
     assert email.status == OutboxStatus.pending
     # Closed as unreachable stops commercial email, but not the email that says so.
     assert stop_reason(email, person, None) is None
+    composed = compose(email)
+    assert composed.subject == "We tried to reach you"
+    assert composed.to_address == db.session.get(Submission, email.submission_id).fields["email"]
+    assert app_ctx.config["ORG_POSTAL_ADDRESS"] in composed.text
+    assert "List-Unsubscribe" in composed.headers
+    assert "/callback" in composed.html
 
 
 def test_no_tried_to_reach_email_without_email_consent(app_ctx, config_override):
