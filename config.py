@@ -183,6 +183,10 @@ class Config:
     # Next call: how long a claimed call stays with the advocate who took it before anyone
     # else may take it (an advocate who walks away does not strand the contact).
     CALL_LEASE_MINUTES = int(os.environ.get("CALL_LEASE_MINUTES", "20"))
+    # After no answer, a voicemail or a busy line: when to try again, one offset per retry
+    # (each moved into the contact's calling hours). Past the last one the contact closes as
+    # unreachable and gets the "we tried to reach you" email.
+    CALL_RETRY_OFFSETS = os.environ.get("CALL_RETRY_OFFSETS", "2h,1d,3d")
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -132,6 +132,7 @@ def register_blueprints(app: Flask) -> None:
         admin_specialists,
         api,
         auth,
+        calls,
         contact_actions,
         contacts,
         dev,
@@ -162,6 +163,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(referrals.bp)
     app.register_blueprint(search.bp)
     app.register_blueprint(queue.bp)
+    app.register_blueprint(calls.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":
         app.register_blueprint(dev.bp)

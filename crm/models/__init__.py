@@ -3,6 +3,7 @@
 from crm.models.api_key import ApiKey
 from crm.models.audit import AuditEvent
 from crm.models.base import Base, utcnow
+from crm.models.call import Call
 from crm.models.call_task import CallTask
 from crm.models.consent import ConsentRecord
 from crm.models.contact import Contact
@@ -21,6 +22,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "Base",
+    "Call",
     "CallTask",
     "ConsentRecord",
     "Contact",

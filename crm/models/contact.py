@@ -48,6 +48,8 @@ class Contact(AttributionMixin, Base):
     veteran_branch: Mapped[VeteranBranch | None] = mapped_column(
         enum_type(VeteranBranch, "veteran_branch")
     )
+    # An advocate logged "wrong number" for this phone: the queue never offers it again.
+    phone_wrong_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stage: Mapped[Stage] = mapped_column(enum_type(Stage, "stage"), default=Stage.new)
     close_outcome: Mapped[CloseOutcome | None] = mapped_column(
         enum_type(CloseOutcome, "close_outcome")

@@ -128,6 +128,7 @@ class TimelineKind(LabeledEnum):
     guide_shipped = "guide_shipped", "Printed guide shipped"
     referral_sent = "referral_sent", "Referral sent"
     referral_updated = "referral_updated", "Referral updated"
+    call_logged = "call_logged", "Call"
 
 
 class OutboxKind(LabeledEnum):
@@ -139,6 +140,7 @@ class OutboxKind(LabeledEnum):
     callback_escalation = "callback_escalation", "Missed callback alert to managers"
     undelivered_digest = "undelivered_digest", "Undelivered emails alert to managers"
     specialist_match = "specialist_match", "Specialist match email"
+    tried_to_reach = "tried_to_reach", "We tried to reach you email"
 
 
 class CallTaskStatus(LabeledEnum):
@@ -154,6 +156,19 @@ class CallReason(LabeledEnum):
     call_back_at = "call_back_at", "Asked to be called back at a time"
     new_lead = "new_lead", "New lead"
     retry = "retry", "Retry"
+
+
+class CallOutcome(LabeledEnum):
+    """What happened on a call; crm/services/call_outcomes.py decides what follows each."""
+
+    reached = "reached", "Reached"
+    voicemail = "voicemail", "Left voicemail"
+    no_answer = "no_answer", "No answer"
+    busy = "busy", "Busy"
+    wrong_number = "wrong_number", "Wrong number"
+    call_back_at = "call_back_at", "Asked to call back at"
+    do_not_call = "do_not_call", "Do not call"
+    deceased = "deceased", "Deceased"
 
 
 class FulfilmentStatus(LabeledEnum):
@@ -221,6 +236,7 @@ class AuditAction(LabeledEnum):
     referral_updated = "referral_updated", "Updated a referral"
     referrals_viewed = "referrals_viewed", "Viewed the referrals list"
     call_claimed = "call_claimed", "Took the next call"
+    call_logged = "call_logged", "Logged a call"
 
 
 class Skill(LabeledEnum):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from crm.models import Note, OutboxMessage, StageChange, TimelineEvent, User
 from crm.models.enums import (
     ActorKind,
+    CallOutcome,
     CloseOutcome,
     ConsentChannel,
     FormKind,
@@ -114,6 +115,10 @@ def _title(kind: TimelineKind, detail: dict, lookups: Lookups) -> tuple[str, str
         return f"Not the same person as contact #{detail.get('other_contact_id')}", None
     if kind in (TimelineKind.referral_sent, TimelineKind.referral_updated):
         return _referral_title(kind, detail), None
+    if kind == TimelineKind.call_logged:
+        outcome = _label(CallOutcome, detail.get("outcome"), "logged")
+        minutes = (detail.get("duration_seconds") or 0) // 60
+        return f"Call: {outcome} ({minutes} min)", None
     return kind.label, None
 
 

@@ -25,6 +25,7 @@ SUBJECTS = {
     OutboxKind.callback_escalation: "Missed callback target",
     OutboxKind.undelivered_digest: "Emails that could not be delivered",
     OutboxKind.specialist_match: "Mesothelioma specialists for you",
+    OutboxKind.tried_to_reach: "We tried to reach you",
 }
 
 
@@ -149,8 +150,9 @@ def _context(message: OutboxMessage) -> dict:
         context["promise"] = describe_callback_promise(
             best_time, submission.fields.get("time_zone"), submission.created_at
         )
-    if message.kind == OutboxKind.specialist_offer:
+    if message.kind in (OutboxKind.specialist_offer, OutboxKind.tried_to_reach):
         context["specialist_url"] = public_url("public.specialist_match")
+        context["callback_url"] = public_url("public.callback")
     if message.kind == OutboxKind.specialist_match:
         context["specialists"] = _specialists(message.payload.get("specialist_ids") or [])
     return context

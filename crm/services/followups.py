@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import OutboxMessage
+from crm.models.base import UTCDateTime
 from crm.models.call_task import CallTask
 from crm.models.enums import (
     BestTime,
@@ -35,6 +36,12 @@ _FULFILMENT = sa.insert(GuideFulfilment.__table__).returning(GuideFulfilment.__t
 _tasks = CallTask.__table__
 
 
+def _cast_type(column_type):
+    if isinstance(column_type, sa.DateTime | UTCDateTime):
+        return column_type.with_variant(sa.String(), "sqlite")
+    return column_type
+
+
 def _new_lead_call() -> sa.Insert:
     """A call for a new lead, unless the contact already has one open (one statement, no read)."""
     values = {
@@ -47,8 +54,9 @@ def _new_lead_call() -> sa.Insert:
         "attempts": sa.literal(0),
         "created_at": sa.bindparam("now", type_=_tasks.c.created_at.type),
     }
-    # Cast: PostgreSQL cannot tell the type of a bare parameter in a SELECT list.
-    columns = [sa.cast(value, _tasks.c[name].type) for name, value in values.items()]
+    # Cast: PostgreSQL cannot tell the type of a bare parameter in a SELECT list. On SQLite
+    # CAST(... AS DATETIME) has numeric affinity and would store '2026-...' as 2026: keep text.
+    columns = [sa.cast(value, _cast_type(_tasks.c[name].type)) for name, value in values.items()]
     already = sa.exists().where(
         _tasks.c.contact_id == sa.bindparam("contact_id"),
         _tasks.c.status == CallTaskStatus.open,

@@ -42,6 +42,8 @@ TRANSACTIONAL = frozenset(
 # Emails to staff: no contact's stage or window applies.
 STAFF_ALERTS = frozenset({OutboxKind.callback_escalation, OutboxKind.undelivered_digest})
 _NEVER_EMAIL = {CloseOutcome.do_not_contact, CloseOutcome.deceased}
+# Commercial emails whose whole point is the close: they go to a contact closed this way.
+_SENT_ON_CLOSE = {OutboxKind.tried_to_reach: CloseOutcome.unreachable}
 _REACHED = {Stage.contacted, Stage.qualified, Stage.referred}
 
 
@@ -69,7 +71,7 @@ def stop_reason(message: OutboxMessage, contact: Contact | None, suppressed) -> 
         return "bounced" if suppressed == "bounced" else "unsubscribed"
     if contact.stage in _REACHED:
         return "reached"
-    if contact.stage == Stage.closed:
+    if contact.stage == Stage.closed and _SENT_ON_CLOSE.get(message.kind) != contact.close_outcome:
         return "closed"
     return None
 

@@ -5,8 +5,10 @@ from flask_login import current_user
 
 from crm.extensions import db
 from crm.models import Contact, utcnow
-from crm.models.enums import AuditAction, CloseOutcome, Role
+from crm.models.enums import AuditAction, CallOutcome, CloseOutcome, Role
+from crm.services import calls as call_log
 from crm.services import contact_page
+from crm.views import calls
 from crm.views.referrals import panel_for
 from crm.views.staff import ADVOCATES, audit_view, role_required, staff_blueprint
 
@@ -26,6 +28,7 @@ def page(contact_id: int):
             "this record holds both."
         )
         return redirect(url_for("contacts.page", contact_id=contact.merged_into_id))
+    now = utcnow()
     view = contact_page.load(contact, with_assignable=current_user.role == Role.manager)
     merged_ids = [merged.id for merged in view.merged]
     audit_view(
@@ -40,5 +43,8 @@ def page(contact_id: int):
         is_manager=current_user.role == Role.manager,
         outcomes=list(CloseOutcome),
         referrals=panel_for(contact, merged_ids),
-        now=utcnow(),
+        now=now,
+        call_panel=calls.panel_for(contact, [contact.id, *merged_ids], now),
+        call_outcomes=list(CallOutcome),
+        calls_logged=call_log.for_contacts([contact.id, *merged_ids]),
     )

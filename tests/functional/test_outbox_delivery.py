@@ -442,11 +442,13 @@ def test_every_email_has_text_and_html_with_the_postal_address(app, forms, app_c
 
     received = sent_by_kind(smtp_sink)
     # Staff alerts go to staff; the specialist match email is sent by an advocate (its own
-    # footer is checked in tests/functional/test_referrals.py).
+    # footer is checked in tests/functional/test_referrals.py), the tried-to-reach email after
+    # logged calls (tests/functional/test_call_log.py).
     not_from_forms = {
         OutboxKind.callback_escalation,
         OutboxKind.undelivered_digest,
         OutboxKind.specialist_match,
+        OutboxKind.tried_to_reach,
     }
     to_visitors = set(OutboxKind) - not_from_forms
     assert set(received) == {kind.value for kind in to_visitors}

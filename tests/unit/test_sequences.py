@@ -14,6 +14,7 @@ HONOLULU = ZoneInfo("Pacific/Honolulu")
 GUIDE_EMAIL = OutboxKind.guide_email
 CHECK_IN = OutboxKind.guide_check_in
 OFFER = OutboxKind.specialist_offer
+TRIED = OutboxKind.tried_to_reach
 
 
 def at(*fields: int, zone: ZoneInfo = NEW_YORK) -> datetime:
@@ -47,8 +48,10 @@ def test_each_form_plans_its_emails_and_nurture_only_with_consent(form, consent,
     ]
 
 
-def test_only_the_nurture_emails_are_commercial():
-    assert {kind for kind in OutboxKind if is_commercial(kind)} == {CHECK_IN, OFFER}
+def test_only_the_nurture_and_tried_to_reach_emails_are_commercial():
+    commercial = {kind for kind in OutboxKind if is_commercial(kind)}
+
+    assert commercial == {CHECK_IN, OFFER, TRIED}
 
 
 # --- the send window -----------------------------------------------------------------------
@@ -120,6 +123,12 @@ CLOSED = Stage.closed
         (OutboxKind.callback_confirmation, CLOSED, CloseOutcome.deceased, False, "deceased"),
         (OutboxKind.specialist_confirmation, Stage.new, None, True, None),
         (OutboxKind.callback_escalation, CLOSED, CloseOutcome.do_not_contact, True, None),
+        # The email that says we stopped calling goes to those closed as unreachable only.
+        (TRIED, CLOSED, CloseOutcome.unreachable, False, None),
+        (TRIED, CLOSED, CloseOutcome.unreachable, True, "unsubscribed"),
+        (TRIED, CLOSED, CloseOutcome.not_interested, False, "closed"),
+        (TRIED, CLOSED, CloseOutcome.deceased, False, "deceased"),
+        (TRIED, Stage.attempting, None, False, None),
     ],
 )
 def test_when_a_sequence_stops(kind, stage, outcome, suppressed, reason):

@@ -87,6 +87,7 @@ def may_be_called() -> sa.ColumnElement:
         Contact.merged_into_id.is_(None),
         Contact.stage != Stage.closed,
         Contact.phone_e164.is_not(None),
+        Contact.phone_wrong_at.is_(None),
     )
 
 
