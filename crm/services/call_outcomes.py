@@ -201,18 +201,15 @@ def _queue_tried_to_reach(contact: Contact, ids: list[int], now) -> bool:
         or suppressions.suppression_reason(submission.fields["email"])
     ):
         return False
-    message = OutboxMessage(
-        kind=OutboxKind.tried_to_reach,
-        contact_id=contact.id,
-        submission_id=submission.id,
-        payload={"submission_id": submission.id},
-        dedupe_key=f"{OutboxKind.tried_to_reach.value}:{contact.id}:{now.isoformat()}",
-        due_at=now,
-        created_at=now,
+    message = outbox.queue_email(
+        OutboxKind.tried_to_reach,
+        contact.id,
+        submission.id,
+        f"{OutboxKind.tried_to_reach.value}:{contact.id}:{now.isoformat()}",
+        now,
     )
+    # Commercial: it waits for the send window in the contact's zone.
     message.due_at = next_send_time(message, contact, now)
-    db.session.add(message)
-    db.session.flush()
     events.record(
         contact.id,
         TimelineKind.email_queued,

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import ConsentRecord, Contact, OutboxMessage, Submission, utcnow
 from crm.models.enums import CloseOutcome, ConsentChannel, OutboxKind, OutboxStatus, TimelineKind
-from crm.services import events, suppressions
+from crm.services import events, outbox, suppressions
 from crm.services.actors import Actor
 
 _IN_FLIGHT = (OutboxStatus.pending, OutboxStatus.dispatched, OutboxStatus.sending)
@@ -60,18 +60,14 @@ def resend_guide(contact_id: int, user_id: int) -> OutboxMessage:
     if in_flight is not None:
         raise ResendRefused("A guide email is on its way already.")
     now = utcnow()
-    message = OutboxMessage(
-        kind=OutboxKind.guide_email,
-        contact_id=contact.id,
-        submission_id=submission.id,
-        payload={"submission_id": submission.id},
+    message = outbox.queue_email(
+        OutboxKind.guide_email,
+        contact.id,
+        submission.id,
         # One row per staff request: the first guide holds "guide_email:<submission id>".
-        dedupe_key=f"{OutboxKind.guide_email.value}:{submission.id}:resend:{uuid.uuid4().hex}",
-        due_at=now,
-        created_at=now,
+        f"{OutboxKind.guide_email.value}:{submission.id}:resend:{uuid.uuid4().hex}",
+        now,
     )
-    db.session.add(message)
-    db.session.flush()
     events.record(
         contact.id,
         TimelineKind.guide_resent,

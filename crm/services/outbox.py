@@ -18,7 +18,7 @@ from flask import current_app
 
 from crm.extensions import db
 from crm.models import OutboxMessage, utcnow
-from crm.models.enums import OutboxStatus, TimelineKind
+from crm.models.enums import OutboxKind, OutboxStatus, TimelineKind
 from crm.services import email_content, events, suppressions
 from crm.services.actors import SYSTEM, Actor
 
@@ -268,3 +268,31 @@ def cancel_unsent(conditions: list, reason: str, actor: Actor = SYSTEM, now=None
             ],
         )
     return len(cancelled)
+
+
+def queue_email(
+    kind: OutboxKind,
+    contact_id: int,
+    submission_id: int,
+    dedupe_key: str,
+    now: datetime,
+    *,
+    payload: dict | None = None,
+) -> OutboxMessage:
+    """Add one email built from a submission's own fields, due now; flush and return it.
+
+    For emails staff or call outcomes send later on; a submit's own emails are planned in its
+    transaction by crm/services/followups.py.
+    """
+    message = OutboxMessage(
+        kind=kind,
+        contact_id=contact_id,
+        submission_id=submission_id,
+        payload={"submission_id": submission_id, **(payload or {})},
+        dedupe_key=dedupe_key,
+        due_at=now,
+        created_at=now,
+    )
+    db.session.add(message)
+    db.session.flush()
+    return message

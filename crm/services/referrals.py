@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import Contact, OutboxMessage, Referral, Specialist, Submission, User, utcnow
+from crm.models import Contact, Referral, Specialist, Submission, User, utcnow
 from crm.models.enums import (
     CloseOutcome,
     FormKind,
@@ -19,7 +19,7 @@ from crm.models.enums import (
     ReferralStatus,
     TimelineKind,
 )
-from crm.services import events, suppressions
+from crm.services import events, outbox, suppressions
 from crm.services.actors import Actor
 from crm.services.guide_resend import email_revoked
 
@@ -83,18 +83,15 @@ def send_match(contact_id: int, specialist_ids: list[int], user_id: int) -> list
         raise ReferralRefused("This contact has not asked for a specialist match.")
     _check_emailable(submission, ids)
     now = utcnow()
-    message = OutboxMessage(
-        kind=OutboxKind.specialist_match,
-        contact_id=contact.id,
-        submission_id=submission.id,
-        payload={"submission_id": submission.id, "specialist_ids": chosen},
+    message = outbox.queue_email(
+        OutboxKind.specialist_match,
+        contact.id,
+        submission.id,
         # One row per advocate's send: several matches for one submission are allowed.
-        dedupe_key=f"{OutboxKind.specialist_match.value}:{submission.id}:{uuid.uuid4().hex}",
-        due_at=now,
-        created_at=now,
+        f"{OutboxKind.specialist_match.value}:{submission.id}:{uuid.uuid4().hex}",
+        now,
+        payload={"specialist_ids": chosen},
     )
-    db.session.add(message)
-    db.session.flush()
     referrals = [
         Referral(
             contact_id=contact.id,
