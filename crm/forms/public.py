@@ -32,6 +32,7 @@ from crm.models.enums import (
     Diagnosis,
     FormKind,
     Interest,
+    Language,
     Relationship,
     VeteranBranch,
 )
@@ -92,6 +93,13 @@ class PublicLeadForm(BaseForm):
     is_veteran = BooleanField("The patient is a U.S. military veteran")
     veteran_branch = SelectField(
         "Branch of service", choices=_choices(VeteranBranch), validators=[Optional()]
+    )
+    # Optional with a default, so a visitor (or an API client) who skips it is called in English.
+    preferred_language = SelectField(
+        "Preferred language for calls",
+        choices=_options(Language.choices()),
+        default=Language.en.value,
+        validators=[Optional()],
     )
     consent_calls = BooleanField("Yes, you may call and text me")
     consent_email = BooleanField("Yes, you may email me")
@@ -162,6 +170,7 @@ class PublicLeadForm(BaseForm):
             diagnosis=_enum_or_none(Diagnosis, self.diagnosis),
             is_veteran=bool(self.is_veteran.data),
             veteran_branch=_enum_or_none(VeteranBranch, self.veteran_branch),
+            preferred_language=Language(self.preferred_language.data or Language.en.value),
             consents=self.consents(),
             details=self.details(),
             attribution={name: getattr(self, name).data for name in ATTRIBUTION_FIELDS},

@@ -15,7 +15,14 @@ from crm.models.base import (
     enum_type,
     utcnow,
 )
-from crm.models.enums import CloseOutcome, Diagnosis, Relationship, Stage, VeteranBranch
+from crm.models.enums import (
+    CloseOutcome,
+    Diagnosis,
+    Language,
+    Relationship,
+    Stage,
+    VeteranBranch,
+)
 
 
 class Contact(AttributionMixin, Base):
@@ -47,6 +54,11 @@ class Contact(AttributionMixin, Base):
     is_veteran: Mapped[bool] = mapped_column(default=False)
     veteran_branch: Mapped[VeteranBranch | None] = mapped_column(
         enum_type(VeteranBranch, "veteran_branch")
+    )
+    # The language they asked to be called in: the queue offers a Spanish speaker to an
+    # advocate with the Spanish skill first (crm/services/queue/routing.py).
+    preferred_language: Mapped[Language] = mapped_column(
+        enum_type(Language, "preferred_language"), default=Language.en, server_default="en"
     )
     # An advocate logged "wrong number" for this phone: the queue never offers it again.
     phone_wrong_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

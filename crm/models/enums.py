@@ -46,6 +46,13 @@ class Diagnosis(LabeledEnum):
     other = "other", "Other"
 
 
+class Language(LabeledEnum):
+    """The language a visitor would like to be called in; labels are in that language."""
+
+    en = "en", "English"
+    es = "es", "Español"
+
+
 class CancerStage(LabeledEnum):
     stage_1 = "1", "Stage 1"
     stage_2 = "2", "Stage 2"

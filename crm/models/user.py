@@ -19,12 +19,16 @@ class User(UserMixin, Base):
     role: Mapped[Role] = mapped_column(enum_type(Role, "role"))
     password_hash: Mapped[str] = mapped_column(sa.String(256))
     active: Mapped[bool] = mapped_column(default=True)
-    # Skill codes (crm.models.enums.Skill) and languages (e.g. "en", "es"): the call queue
-    # routes a veteran to an advocate who knows VA benefits, a Spanish speaker to one who speaks it.
+    # Skill codes (crm.models.enums.Skill) and languages (e.g. "en", "es"). The call queue
+    # routes by skills only: a veteran to an advocate with the VA-benefits skill, a Spanish
+    # speaker to one with the Spanish skill (crm/services/queue/routing.py).
     skills: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["en"])
     # "HH:MM-HH:MM" in ORG_TIME_ZONE, or None for the organisation's WORKING_HOURS.
     working_hours: Mapped[str | None] = mapped_column(sa.String(11))
+    # When capture last gave this advocate a new lead: the round robin's turn order
+    # (crm/services/lead_round_robin.py).
+    last_lead_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -18,7 +18,7 @@ from crm.extensions import db
 from crm.models import Submission, SuspectedSpam, utcnow
 from crm.models.enums import FormKind, TimelineKind
 from crm.services import capture_rows as rows
-from crm.services import events, followups, identity
+from crm.services import events, followups, identity, lead_round_robin
 from crm.services.actors import SYSTEM, VISITOR
 from crm.services.leads import LeadInput, RequestMeta
 
@@ -155,6 +155,10 @@ def _submit_once(
         followups.cancel_superseded(corrects, now)
     submission = followups.PlannedSubmission(submission_id, lead.form, fields)
     timeline = _timeline(lead, ids, is_new, corrects, other_match, now)
+    if is_new:
+        # Late in the transaction: on PostgreSQL the turn's lock is held until the commit.
+        assigned = lead_round_robin.assign_new_lead(contact.id, submission_id, now)
+        timeline += [assigned] if assigned is not None else []
     followups.plan_followups(submission, contact, lead.consents, now, events=timeline)
     db.session.commit()
     # Ids only: names, phones and diagnoses never reach the logs.

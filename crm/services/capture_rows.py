@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from crm.models import ConsentRecord, Contact, Submission
 from crm.models.attribution import ATTRIBUTION_FIELDS
-from crm.models.enums import Diagnosis
+from crm.models.enums import Diagnosis, Language
 from crm.services.consent import disclosure
 from crm.services.leads import LeadInput, RequestMeta
 
@@ -51,6 +51,7 @@ def _returning_contact_update() -> sa.Update:
     veteran = sa.bindparam("lead_veteran", type_=sa.Boolean)
     branch = _lead_value("lead_branch", _c.veteran_branch)
     duplicate_of = _lead_value("duplicate_of", _c.possible_duplicate_of_id)
+    language = _lead_value("lead_language", _c.preferred_language)
 
     def blank(column):
         return sa.or_(column.is_(None), column == "")
@@ -78,6 +79,7 @@ def _returning_contact_update() -> sa.Update:
             veteran_branch=sa.case(
                 (veteran, sa.func.coalesce(_c.veteran_branch, branch)), else_=_c.veteran_branch
             ),
+            preferred_language=sa.func.coalesce(language, _c.preferred_language),
             # Linked once: a link staff (or an earlier submit) made is kept.
             possible_duplicate_of_id=sa.func.coalesce(_c.possible_duplicate_of_id, duplicate_of),
             # In SQL: concurrent submits by one person must not overwrite each other's count.
@@ -109,6 +111,7 @@ def new_contact(lead: LeadInput, duplicate_of: int | None, now) -> dict[str, Any
         "diagnosis": lead.diagnosis,
         "is_veteran": lead.is_veteran,
         "veteran_branch": lead.veteran_branch,
+        "preferred_language": lead.preferred_language,
         "possible_duplicate_of_id": duplicate_of,
         "submission_count": 1,
         "last_submitted_at": now,
@@ -128,6 +131,11 @@ def returning_contact(contact_id: int, lead: LeadInput, duplicate_of: int | None
         "lead_diagnosis": lead.diagnosis,
         "lead_veteran": bool(lead.is_veteran),
         "lead_branch": lead.veteran_branch,
+        # English is what a visitor who skips the question sends: only another language is
+        # news, so a Spanish speaker's record is not switched back by a later English default.
+        "lead_language": None
+        if lead.preferred_language == Language.en
+        else lead.preferred_language,
         "duplicate_of": duplicate_of,
         "now": now,
     }

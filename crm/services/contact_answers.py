@@ -10,6 +10,7 @@ from crm.models.enums import (
     CancerStage,
     Diagnosis,
     Interest,
+    Language,
     Relationship,
     VeteranBranch,
 )
@@ -29,6 +30,7 @@ LABELS = {
     "current_treatment": "Current treatment",
     "is_veteran": "Veteran",
     "veteran_branch": "Branch of service",
+    "preferred_language": "Preferred language for calls",
     "interests": "Interested in",
     "best_time": "Best time to call",
     "message": "Message",
@@ -67,6 +69,7 @@ _ENUMS = {
     "veteran_branch": VeteranBranch,
     "best_time": BestTime,
     "interests": Interest,
+    "preferred_language": Language,
 }
 
 

@@ -178,7 +178,9 @@ def _assigned_title(detail: dict, users: dict[int, User]) -> str:
     if to is None:
         return "Unassigned"
     user = users.get(to)
-    return f"Assigned to {user.name if user is not None else 'a former staff member'}"
+    name = user.name if user is not None else "a former staff member"
+    # Capture shares new leads out in turn (crm/services/lead_round_robin.py).
+    return f"Assigned to {name} in turn" if detail.get("round_robin") else f"Assigned to {name}"
 
 
 def _label(enum_cls, value, default: str) -> str:

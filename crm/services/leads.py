@@ -5,7 +5,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from crm.models.enums import ConsentChannel, Diagnosis, FormKind, Relationship, VeteranBranch
+from crm.models.enums import (
+    ConsentChannel,
+    Diagnosis,
+    FormKind,
+    Language,
+    Relationship,
+    VeteranBranch,
+)
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,7 @@ class LeadInput:
     diagnosis: Diagnosis | None = None
     is_veteran: bool = False
     veteran_branch: VeteranBranch | None = None
+    preferred_language: Language = Language.en
     consents: dict[ConsentChannel, bool] = field(default_factory=dict)
     # Form-specific answers (interests, best time, mailing address, message, ...).
     details: dict[str, Any] = field(default_factory=dict)
@@ -50,6 +58,7 @@ class LeadInput:
             "diagnosis": self.diagnosis.value if self.diagnosis else None,
             "is_veteran": self.is_veteran,
             "veteran_branch": self.veteran_branch.value if self.veteran_branch else None,
+            "preferred_language": self.preferred_language.value,
             **self.details,
         }
 

@@ -2,7 +2,11 @@
 
 An advocate with a skill gets the contacts that need it first. One without it skips them
 while a colleague who has it is on shift; with nobody skilled on shift, anyone may call.
-Language is not routed: neither contacts nor submissions record one yet.
+
+Language is routed as a skill: a contact who asked for calls in Spanish needs an advocate
+with the `spanish` skill. That skill is the one rule for "speaks Spanish" everywhere; the
+free-form `languages` list on a user is for people to read and routes nothing, so a
+manager who wants someone to take Spanish calls ticks the skill.
 """
 
 from dataclasses import dataclass
@@ -12,7 +16,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import Contact, User
-from crm.models.enums import Diagnosis, Role, Skill
+from crm.models.enums import Diagnosis, Language, Role, Skill
 from crm.services.windows import parse_window, setting
 from crm.services.working_hours import organisation_working_time
 
@@ -20,6 +24,7 @@ from crm.services.working_hours import organisation_working_time
 SKILL_NEEDS = {
     Skill.va_benefits: lambda: Contact.is_veteran.is_(True),
     Skill.peritoneal: lambda: Contact.diagnosis == Diagnosis.peritoneal,
+    Skill.spanish: lambda: Contact.preferred_language == Language.es,
 }
 _CALLERS = (Role.advocate, Role.manager)
 
@@ -50,9 +55,14 @@ class Routing:
 
 def on_shift(user: User, now: datetime) -> bool:
     """The user is at work now: a working day, inside their hours (or the organisation's)."""
+    return working_now(user.working_hours, now)
+
+
+def working_now(working_hours: str | None, now: datetime) -> bool:
+    """Someone with these working hours (None: the organisation's) is at work now."""
     team = organisation_working_time()
     local = now.astimezone(team.zone)
-    hours = parse_window(user.working_hours or setting("WORKING_HOURS"))
+    hours = parse_window(working_hours or setting("WORKING_HOURS"))
     return team.is_working_day(local.date()) and hours.contains(local.time())
 
 
