@@ -1,6 +1,7 @@
 """Build the people tests talk about: staff through the users service, contacts through capture."""
 
 import itertools
+from datetime import datetime
 
 from crm.extensions import db
 from crm.models import Contact, User
@@ -43,11 +44,13 @@ def make_contact(
     phone: str | None = None,
     details: dict | None = None,
     diagnosis: Diagnosis | None = Diagnosis.pleural,
+    received_at: datetime | None = None,
     **fields,
 ) -> Contact:
     """A contact created by a real submission through the capture service, committed.
 
     Email defaults to a fresh address (pass None for none); a callback gets a fresh phone.
+    `received_at` fixes the submit's time (who is on shift for the new-lead round robin).
     """
     number = next(_numbers)
     if email == "":
@@ -78,7 +81,7 @@ def make_contact(
         **fields,
     )
     meta = RequestMeta(ip_address="203.0.113.9", user_agent="pytest", page_url="https://x.test/")
-    result = submit_lead(lead, meta, f"factory:{number}")
+    result = submit_lead(lead, meta, f"factory:{number}", received_at)
     return db.session.get(Contact, result.contact_id)
 
 

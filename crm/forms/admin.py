@@ -64,7 +64,10 @@ class _AccountFields(BaseForm):
         "Languages",
         default="en",
         validators=[Length(max=100), languages_check],
-        description="Two- or three-letter codes separated by commas, like en, es.",
+        description=(
+            "Two- or three-letter codes separated by commas, like en, es. The call queue"
+            " routes Spanish speakers by the Spanish skill above, not by this list."
+        ),
     )
     working_hours = StringField(
         "Working hours",

@@ -26,8 +26,10 @@ class User(UserMixin, Base):
     languages: Mapped[list[str]] = mapped_column(sa.JSON, default=lambda: ["en"])
     # "HH:MM-HH:MM" in ORG_TIME_ZONE, or None for the organisation's WORKING_HOURS.
     working_hours: Mapped[str | None] = mapped_column(sa.String(11))
-    # When capture last gave this advocate a new lead: the round robin's turn order
-    # (crm/services/lead_round_robin.py).
+    # The new-lead round robin (crm/services/lead_round_robin.py): the number of the last turn
+    # this advocate took (the lowest, or none, goes next) and when. A counter, not the time:
+    # submits that queued for their turn, or share a moment, must still go round in order.
+    last_lead_turn: Mapped[int | None] = mapped_column(sa.BigInteger)
     last_lead_assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()

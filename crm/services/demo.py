@@ -18,6 +18,7 @@ from crm.models.enums import (
     ConsentChannel,
     Diagnosis,
     FormKind,
+    Language,
     OutboxStatus,
     Relationship,
     Role,
@@ -32,7 +33,7 @@ from crm.services.users import create_user, find_user
 
 STAFF = (
     (Role.advocate, "advocate@example.org", "Dana Whitfield"),
-    (Role.advocate, "advocate2@example.org", "Luis Ortega"),
+    (Role.advocate, "advocate2@example.org", "Luis Ortega"),  # takes the Spanish calls
     (Role.advocate, "advocate3@example.org", "Keisha Brown"),
     (Role.manager, "manager@example.org", "Priya Raman"),
     (Role.admin, "admin@example.org", "Tom Becker"),
@@ -47,6 +48,10 @@ FIRST = """Maria James Ana Robert Linda Michael Patricia David Barbara William C
 Joseph Dorothy Thomas Gerald Wanda Kenneth Betty José Sofía Miguel Guadalupe Wei Mei Thanh Hiroshi
 Priya Rajesh Aisha DeShawn Latoya Tyrone Imani Kwame Ngozi Olga Zoë Renée Mary-Kate Jean-Luc Seamus
 Siobhan Fatima Kalani Leilani Dmitri Bernadette Earl"""
+# These people ask to be called in Spanish (chosen by name: it draws nothing from the seed).
+SPANISH_SPEAKERS = frozenset({"José", "Sofía", "Miguel", "Guadalupe"})
+# Staff skills and languages by email: Luis takes the Spanish calls (the queue routes them).
+STAFF_SKILLS = {"advocate2@example.org": (["spanish"], ["en", "es"])}
 LAST = """Smith|Johnson|Williams|Brown|Garcia|Miller|Davis|Rodriguez|Martinez|Hernández|López|
 Wilson|Anderson|Taylor|Jackson|Lee|Nguyen|Tran|Kim|Chen|Patel|Singh|Okafor|Mensah|Washington|
 O'Brien|O\u2019Connor|D'Angelo|McAllister|Kowalski|Müller|Haddad|Khan|Yamamoto|Kealoha|Yazzie|
@@ -101,6 +106,7 @@ class _Person:
     diagnosis: Diagnosis | None
     relationship: Relationship
     branch: VeteranBranch | None
+    language: Language
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,15 @@ def seed_demo_data(contacts: int = 300, seed: int = 7) -> list[str]:
     # the next one, whose "demo:<n>" keys replay the submits already stored.
     for role, email, name in STAFF:
         if find_user(email) is None:
-            create_user(email=email, name=name, role=role, password=_password(role))
+            skills, languages = STAFF_SKILLS.get(email, ([], ["en"]))
+            create_user(
+                email=email,
+                name=name,
+                role=role,
+                password=_password(role),
+                skills=skills,
+                languages=languages,
+            )
     advocate_ids = [find_user(email).id for role, email, _ in STAFF if role == Role.advocate]
     worked = record_demo_work(advocate_ids, seed)
     db.session.commit()
@@ -211,7 +225,10 @@ def _person(rng: random.Random, emails: set[str], phones: set[str]) -> _Person:
     relationship = _pick(rng, RELATIONSHIPS, Relationship)
     branch = _pick(rng, BRANCHES, VeteranBranch) if rng.random() < 0.25 else None
     place, city = lookups.lookup_zip(zip_code), " ".join(city)
-    return _Person(first, last, email, phone, place, city, diagnosis, relationship, branch)
+    language = Language.es if first in SPANISH_SPEAKERS else Language.en
+    return _Person(
+        first, last, email, phone, place, city, diagnosis, relationship, branch, language
+    )
 
 
 def _ascii(name: str) -> str:
@@ -246,6 +263,7 @@ def _lead(rng: random.Random, person: _Person, form: FormKind, earlier: LeadInpu
         diagnosis=diagnosis,
         is_veteran=person.branch is not None,
         veteran_branch=person.branch,
+        preferred_language=person.language,
         consents={
             ConsentChannel.calls_texts: form == FormKind.callback
             or (bool(phone) and rng.random() < 0.55),

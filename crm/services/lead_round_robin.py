@@ -1,7 +1,7 @@
 """New leads are shared out in turn among the advocates on shift when they arrive.
 
 Capture calls `assign_new_lead` for a contact it has just created, inside its one
-transaction: the advocate whose last new lead is the oldest (or who never had one) gets it,
+transaction: the advocate whose last turn came longest ago (or who never had one) gets it,
 and their turn moves to the back. Never a disabled account, a manager or an admin; with
 nobody on shift the lead stays unassigned (managers assign it, or an advocate takes it).
 A returning contact keeps whoever has them.
@@ -10,8 +10,10 @@ Fair under concurrency: on PostgreSQL a transaction-scoped advisory lock queues 
 so each one sees the turn the previous submit took (its commit releases the lock). A
 `FOR UPDATE SKIP LOCKED` pick was the first idea, but a burst of more submits than
 advocates on shift finds every row locked, and then either leaves leads unassigned or
-piles them on one advocate. The lock is taken only when someone is on shift and held for
-the rest of the submit (a few statements). SQLite serialises every writer anyway.
+piles them on one advocate (with no lock, eight submits at once all went to the first
+advocate: each waited on that row, then kept the pick it had made). The lock is taken only
+when someone is on shift and held for the rest of the submit (a few statements). SQLite
+serialises every writer anyway.
 
 It must never make a submit fail: it runs in a savepoint, and whatever goes wrong leaves
 the lead unassigned (logged, ids only) rather than losing it.
@@ -40,17 +42,23 @@ _TURN_LOCK = sa.select(sa.func.pg_advisory_xact_lock(8, 1))
 _NEXT_IN_TURN = (
     sa.select(_u.id)
     .where(_u.id.in_(sa.bindparam("on_shift", expanding=True)))
-    .order_by(_u.last_lead_assigned_at.asc().nulls_first(), _u.id)
+    .order_by(_u.last_lead_turn.asc().nulls_first(), _u.id)
     .limit(1)
     .scalar_subquery()
 )
+_turns = User.__table__.alias("turns")
+# The turn after the last one anybody took: a counter orders turns whatever the clocks say.
+_NEW_TURN = sa.select(sa.func.coalesce(sa.func.max(_turns.c.last_lead_turn), 0) + 1)
 _TAKE_TURN = (
     sa.update(User.__table__)
     # Active again here: an account disabled since the SELECT above is not given the lead.
     .where(_u.id == _NEXT_IN_TURN, _u.active.is_(True))
-    # updated_at kept: a lead handed out is not an edit of the account.
-    .values(last_lead_assigned_at=sa.bindparam("now", type_=_u.last_lead_assigned_at.type))
-    .values(updated_at=_u.updated_at)
+    .values(
+        last_lead_turn=_NEW_TURN.scalar_subquery(),
+        last_lead_assigned_at=sa.bindparam("now", type_=_u.last_lead_assigned_at.type),
+        # Kept: a lead handed out is not an edit of the account.
+        updated_at=_u.updated_at,
+    )
     .returning(_u.id)
 )
 _ASSIGN = (

@@ -18,7 +18,9 @@ def _field_schema(field) -> dict:
             "items": {"type": "string", "enum": [c.value for c in field.choices]},
         }
     if isinstance(field, RadioField | SelectField):
-        return {"type": "string", "enum": [c.value for c in field.choices if c.value]}
+        schema = {"type": "string", "enum": [c.value for c in field.choices if c.value]}
+        # What the form takes when the field is left out (best time, preferred language).
+        return schema | ({"default": field.default} if field.default else {})
     if isinstance(field, BooleanField):
         return {"type": "boolean"}
     schema: dict = {"type": "string"}

@@ -1,4 +1,5 @@
-"""contact language and lead round robin: contacts.preferred_language, users.last_lead_assigned_at
+"""contact language and lead round robin: contacts.preferred_language, users.last_lead_turn and
+users.last_lead_assigned_at
 
 Revision ID: 0014_contact_language
 Revises: 0013_queue_rank
@@ -38,6 +39,7 @@ def upgrade():
             )
         )
     with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("last_lead_turn", sa.BigInteger(), nullable=True))
         batch_op.add_column(
             sa.Column("last_lead_assigned_at", sa.DateTime(timezone=True), nullable=True)
         )
@@ -46,6 +48,7 @@ def upgrade():
 def downgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("last_lead_assigned_at")
+        batch_op.drop_column("last_lead_turn")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         # SQLite's rebuild would otherwise copy the CHECK onto a table without its column.
         batch_op.drop_constraint(batch_op.f("ck_contacts_preferred_language"), type_="check")

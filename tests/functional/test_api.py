@@ -39,6 +39,7 @@ API_BODIES = {
         "zip": "60601",
         "best_time": "afternoon",
         "message": "My father was just diagnosed.",
+        "preferred_language": "es",
         "consent_calls": True,
     },
     "specialist-match": {

@@ -20,6 +20,7 @@ from crm.models import (
 from crm.models.enums import (
     CallTaskStatus,
     FormKind,
+    Language,
     OutboxStatus,
     Role,
     SpecialistKind,
@@ -213,3 +214,14 @@ def test_seed_fills_the_specialist_directory_once_with_fictional_entries(app_ctx
     assert len({s.state for s in directory}) >= 15
     assert {code for s in directory for code in s.specialties} == {sp.value for sp in Specialty}
     assert any(s.accepts_va for s in directory) and not all(s.accepts_va for s in directory)
+
+
+def test_the_demo_has_spanish_speakers_and_an_advocate_with_the_spanish_skill(app_ctx):
+    seed_demo_data(contacts=60)
+
+    spanish = db.session.scalars(
+        sa.select(Contact.first_name).where(Contact.preferred_language == Language.es)
+    ).all()
+    assert spanish and set(spanish) <= demo.SPANISH_SPEAKERS
+    luis = db.session.scalar(sa.select(User).where(User.email == "advocate2@example.org"))
+    assert "spanish" in luis.skills and "es" in luis.languages

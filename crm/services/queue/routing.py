@@ -2,6 +2,7 @@
 
 An advocate with a skill gets the contacts that need it first. One without it skips them
 while a colleague who has it is on shift; with nobody skilled on shift, anyone may call.
+A contact with two needs (a Spanish-speaking veteran) may go to an advocate with either.
 
 Language is routed as a skill: a contact who asked for calls in Spanish needs an advocate
 with the `spanish` skill. That skill is the one rule for "speaks Spanish" everywhere; the
@@ -43,14 +44,16 @@ class Routing:
 
     def allowed(self) -> sa.ColumnElement:
         """Not a contact held back for a skilled colleague on shift."""
-        # A contact with no diagnosis makes "needs peritoneal" NULL, not false: it is not held back.
-        return sa.and_(
-            sa.true(),
-            *(
-                sa.not_(sa.func.coalesce(SKILL_NEEDS[skill](), sa.false()))
-                for skill in self.reserved
-            ),
-        )
+        held = sa.or_(sa.false(), *(_needs(skill) for skill in self.reserved))
+        # Someone with two needs (a Spanish-speaking veteran) suits an advocate with either
+        # skill: held back from both, they would wait until nobody skilled was on shift.
+        suited = sa.or_(sa.false(), *(_needs(skill) for skill in self.preferred))
+        return sa.or_(sa.not_(held), suited)
+
+
+def _needs(skill: Skill) -> sa.ColumnElement:
+    # A contact with no diagnosis makes "needs peritoneal" NULL, not false: it is not a need.
+    return sa.func.coalesce(SKILL_NEEDS[skill](), sa.false())
 
 
 def on_shift(user: User, now: datetime) -> bool:
