@@ -128,15 +128,10 @@ def _submit_once(
             rows.NEW_CONTACT, rows.new_contact(lead, duplicate_of, now)
         ).one()
     else:
-        same_name = identity.name_key(found.first_name, found.last_name) == identity.name_key(
-            lead.first_name, lead.last_name
-        )
         contact = connection.execute(
-            rows.RETURNING_CONTACT,
-            rows.returning_contact(found.id, lead, duplicate_of, now, same_name=same_name),
+            rows.RETURNING_CONTACT, rows.returning_contact(found.id, lead, duplicate_of, now)
         ).one()
     is_new = found is None
-    new_phone = not is_new and contact.phone_e164 != found.phone_e164
     where, fields = rows.seen(meta), lead.stored_fields()
     submission_id, public_id = connection.execute(
         rows.NEW_SUBMISSION,
@@ -159,7 +154,7 @@ def _submit_once(
     if corrects is not None:
         followups.cancel_superseded(corrects, now)
     submission = followups.PlannedSubmission(submission_id, lead.form, fields)
-    timeline = _timeline(lead, ids, is_new, corrects, other_match, now, new_phone=new_phone)
+    timeline = _timeline(lead, ids, is_new, corrects, other_match, now)
     followups.plan_followups(submission, contact, lead.consents, now, events=timeline)
     db.session.commit()
     # Ids only: names, phones and diagnoses never reach the logs.
@@ -173,17 +168,11 @@ def _submit_once(
     return CaptureResult(public_id, contact.id, is_new, replayed=False)
 
 
-def _timeline(
-    lead, ids: dict, is_new: bool, corrects, other_match, now, *, new_phone: bool
-) -> list[dict]:
+def _timeline(lead, ids: dict, is_new: bool, corrects, other_match, now) -> list[dict]:
     """The submit's own events: created, re-engaged or corrected, and a possible duplicate."""
     detail = {"form": lead.form.value}
     if corrects is not None:
         detail["corrects_submission_id"] = corrects
-    if new_phone:
-        # Staff see on the timeline why the number on the record changed (the wrong one is
-        # still on the earlier submission).
-        detail["new_phone"] = True
     kind = TimelineKind.created if is_new else TimelineKind.reengaged
     if corrects is not None and not is_new:
         kind = TimelineKind.corrected

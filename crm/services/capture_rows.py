@@ -23,9 +23,8 @@ from crm.services.leads import LeadInput, RequestMeta
 _contacts, _submissions = Contact.__table__, Submission.__table__
 _c = _contacts.c
 
-# What the follow-up planning needs of the contact (its zone when the submit gave none), and
-# its phone, so the submit can tell whether a new number replaced one found wrong.
-_CONTACT_RETURNS = (_c.id, _c.time_zone, _c.phone_e164)
+# What the follow-up planning needs of the contact (its zone when the submit gave none).
+_CONTACT_RETURNS = (_c.id, _c.time_zone)
 NEW_CONTACT = sa.insert(_contacts).returning(*_CONTACT_RETURNS)
 NEW_SUBMISSION = sa.insert(_submissions).returning(_submissions.c.id, _submissions.c.public_id)
 CONSENTS = sa.insert(ConsentRecord.__table__)
@@ -43,11 +42,7 @@ def _returning_contact_update() -> sa.Update:
     The rules are decided in SQL on the row as it is when updated (under its row lock), so
     concurrent submits by one person neither lose a count nor undo each other's fills. Email
     and phone are never set: an address or number typed on a public form proves nothing
-    about who owns it (the submission keeps everything that was sent). The one exception is
-    a phone an advocate found wrong (phone_wrong_at): it reaches nobody, and the person it
-    was for can be called again only on another number. A different number they give later
-    (matched by email under the same name: the caller passes `lead_phone` only then) takes
-    its place and the contact may be called again; the same wrong number changes nothing.
+    about who owns it (the submission keeps everything that was sent).
     """
     zip_code, state = _lead_value("lead_zip", _c.zip_code), _lead_value("lead_state", _c.state)
     time_zone = _lead_value("lead_time_zone", _c.time_zone)
@@ -56,7 +51,6 @@ def _returning_contact_update() -> sa.Update:
     veteran = sa.bindparam("lead_veteran", type_=sa.Boolean)
     branch = _lead_value("lead_branch", _c.veteran_branch)
     duplicate_of = _lead_value("duplicate_of", _c.possible_duplicate_of_id)
-    phone = _lead_value("lead_phone", _c.phone_e164)
 
     def blank(column):
         return sa.or_(column.is_(None), column == "")
@@ -66,11 +60,6 @@ def _returning_contact_update() -> sa.Update:
     # A ZIP-derived zone for the contact's own ZIP beats whatever we guessed before.
     same_zip = sa.or_(fills_zip, _c.zip_code == zip_code)
     unsure = sa.or_(_c.diagnosis.is_(None), _c.diagnosis == Diagnosis.not_sure)
-    replaces_wrong_phone = sa.and_(
-        phone.is_not(None),
-        _c.phone_wrong_at.is_not(None),
-        sa.func.coalesce(_c.phone_e164, "") != phone,
-    )
     return (
         sa.update(_contacts)
         .where(_c.id == sa.bindparam("contact_id"))
@@ -81,8 +70,6 @@ def _returning_contact_update() -> sa.Update:
                 (sa.and_(time_zone.is_not(None), sa.or_(blank(_c.time_zone), same_zip)), time_zone),
                 else_=_c.time_zone,
             ),
-            phone_e164=sa.case((replaces_wrong_phone, phone), else_=_c.phone_e164),
-            phone_wrong_at=sa.case((replaces_wrong_phone, sa.null()), else_=_c.phone_wrong_at),
             relationship_to_patient=sa.func.coalesce(_c.relationship_to_patient, relationship),
             diagnosis=sa.case(
                 (unsure, sa.func.coalesce(diagnosis, _c.diagnosis)), else_=_c.diagnosis
@@ -130,16 +117,10 @@ def new_contact(lead: LeadInput, duplicate_of: int | None, now) -> dict[str, Any
     }
 
 
-def returning_contact(
-    contact_id: int, lead: LeadInput, duplicate_of: int | None, now, *, same_name: bool
-) -> dict:
-    """The parameters of RETURNING_CONTACT; falsy answers count as not given, as on the forms.
-
-    `same_name`: the submit gave the contact's own name, so its phone may replace a wrong one.
-    """
+def returning_contact(contact_id: int, lead: LeadInput, duplicate_of: int | None, now) -> dict:
+    """The parameters of RETURNING_CONTACT; falsy answers count as not given, as on the forms."""
     return {
         "contact_id": contact_id,
-        "lead_phone": (lead.phone_e164 or None) if same_name else None,
         "lead_zip": lead.zip_code or None,
         "lead_state": lead.state,
         "lead_time_zone": lead.time_zone or None,

@@ -85,11 +85,10 @@ def _title(kind: TimelineKind, detail: dict, lookups: Lookups) -> tuple[str, str
     form = _label(FormKind, detail.get("form"), "a form")
     if kind == TimelineKind.created:
         return f"New lead: sent the {form} form", None
-    new_phone = "; their new phone number replaces the wrong one" if detail.get("new_phone") else ""
     if kind == TimelineKind.reengaged:
-        return f"Came back: sent the {form} form{new_phone}", None
+        return f"Came back: sent the {form} form", None
     if kind == TimelineKind.corrected:
-        return f"Corrected their answers on the {form} form{new_phone}", None
+        return f"Corrected their answers on the {form} form", None
     if kind == TimelineKind.possible_duplicate:
         return f"Possible duplicate of contact #{detail.get('other_contact_id')}", None
     if kind in _EMAIL_WORDS:
