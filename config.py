@@ -182,6 +182,9 @@ class Config:
     WORKING_DAYS = os.environ.get("WORKING_DAYS", "mon,tue,wed,thu,fri")
     # Next call: how long a claimed call stays with the advocate who took it before anyone
     # else may take it (an advocate who walks away does not strand the contact).
+    # The queue page counts each band only this far ("100+"): a figure for the advocate, not a
+    # walk over every due call on each page view.
+    QUEUE_COUNT_CAP = int(os.environ.get("QUEUE_COUNT_CAP", "100"))
     CALL_LEASE_MINUTES = int(os.environ.get("CALL_LEASE_MINUTES", "20"))
     # After no answer, a voicemail or a busy line: when to try again, one offset per retry
     # (each moved into the contact's calling hours). Past the last one the contact closes as

@@ -50,7 +50,9 @@ def plans(app, user_ids: list[int]) -> dict[str, dict]:
             )
             db.session.rollback()
         sent.clear()
-        queue_overview(utcnow(), limit=app.config["STAFF_PAGE_SIZE"])
+        queue_overview(
+            db.session.get(User, user_ids[-1]), utcnow(), limit=app.config["STAFF_PAGE_SIZE"]
+        )
         db.session.rollback()
         for number, (statement, parameters) in enumerate(list(sent), 1):
             kind = "counts" if "count(" in statement.lower() else "rows"

@@ -4,8 +4,8 @@ Every contact gets a US time zone (weighted roughly by population, Alaska, Hawai
 Puerto Rico included, so that calling hours rule some out at any hour of the day), one in
 ten a peritoneal diagnosis (one in eight is a veteran already), and a calls consent from
 its submission: granted by most, refused by one in thirty. One contact in nine with a phone
-(the hash decides which: 100k calls at 1M, 1k at 10k) owes a call: a mix of reasons and
-best-time slots, due at some moment of the last two weeks.
+and no refusal (the hash decides which: about 100k calls at 1M, 1k at 10k) owes a call: a mix
+of reasons and best-time slots, due at some moment of the last two weeks.
 """
 
 from bench.search_seed import pick, row_hash
@@ -38,13 +38,17 @@ SELECT contact_id, id, form, 'calls_texts', {row_hash(33, "id")} % 30 <> 0,
 FROM submissions ORDER BY id
 """
 
-# One contact in nine with a phone owes a call, due in the last two weeks: all due now.
+# One contact in nine with a phone owes a call, due in the last two weeks: all due now. None
+# to a contact who refused calls: the app never makes that call, and cancels any open ones
+# when someone refuses (crm/services/do_not_contact.py).
 CALL_TASKS_SQL = f"""
 INSERT INTO call_tasks (contact_id, reason, best_time, due_at, status, attempts, created_at)
 SELECT id, {pick(REASONS, 34, row="id")}, {pick(BEST_TIMES, 35, row="id")},
        now() - ({row_hash(36, "id")} % 1209600) * interval '1 second', 'open', 0,
        now() - interval '15 days'
 FROM contacts WHERE {row_hash(37, "id")} % 9 = 0 AND phone_e164 IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM consent_records r WHERE r.contact_id = contacts.id
+                  AND r.channel = 'calls_texts' AND NOT r.granted)
 ORDER BY id
 """
 

@@ -67,17 +67,17 @@ def follow_up(
     if outcome in UNANSWERED:
         return _unanswered(task, contact, ids, outcome, actor, now)
     if outcome == CallOutcome.call_back_at:
+        # They picked up and named a time: a conversation, so it counts as reaching them,
+        # nurture emails included (see _reached).
+        stopped = _reached(contact, ids, actor, now, "Reached on the phone; asked to call back.")
         due = _add_task(contact, CallReason.call_back_at, BestTime.asap, call.call_back_at)
-        return NextStep(f"Call back {describe_local(due, contact.time_zone)}.", due)
+        return NextStep(
+            f"Call back {describe_local(due, contact.time_zone)}. Stage is "
+            f"{contact.stage.label}; {stopped} nurture email(s) stopped.",
+            due,
+        )
     if outcome == CallOutcome.reached:
-        if Stage.contacted in stages.allowed_moves(contact.stage):
-            stages.change_stage(
-                contact.id,
-                stages.StageMove(Stage.contacted, "Reached on the phone."),
-                actor,
-                at=now,
-            )
-        stopped = _cancel_emails(ids, actor, now, "reached", commercial_only=True)
+        stopped = _reached(contact, ids, actor, now, "Reached on the phone.")
         return NextStep(
             f"Reached. Stage is {contact.stage.label}; {stopped} nurture email(s) stopped."
         )
@@ -103,6 +103,18 @@ def follow_up(
     _cancel_calls(ids)
     _cancel_emails(ids, actor, now, "deceased", commercial_only=False)
     return NextStep("Closed as deceased. All calls and emails are stopped.")
+
+
+def _reached(contact: Contact, ids: list[int], actor, now, why: str) -> int:
+    """A conversation: the stage moves to contacted where it may; return the emails stopped.
+
+    The nurture emails are cancelled whatever the stage: delivery stops commercial email to
+    a contact we have reached anyway (sequences.stop_reason, "reached"), so cancelling them
+    now only makes the outbox and the timeline say so at the moment it happened.
+    """
+    if Stage.contacted in stages.allowed_moves(contact.stage):
+        stages.change_stage(contact.id, stages.StageMove(Stage.contacted, why), actor, at=now)
+    return _cancel_emails(ids, actor, now, "reached", commercial_only=True)
 
 
 def _unanswered(task, contact, ids, outcome: CallOutcome, actor, now) -> NextStep:

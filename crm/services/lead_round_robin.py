@@ -30,7 +30,8 @@ from crm.models import Contact, User
 from crm.models.enums import Role, TimelineKind
 from crm.services import events
 from crm.services.actors import SYSTEM
-from crm.services.queue.routing import working_now
+from crm.services.queue.routing import on_shift
+from crm.services.working_hours import WorkingTime, organisation_working_time
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +72,15 @@ _ASSIGN = (
 def assign_new_lead(contact_id: int, submission_id: int, now: datetime) -> dict | None:
     """Give a new contact to the next advocate on shift; return its timeline row, or None."""
     connection = db.session.connection()
-    on_shift = [
-        row.id for row in connection.execute(_ADVOCATES) if _working_now(row.working_hours, now)
-    ]
-    if not on_shift:
+    team = organisation_working_time()
+    at_work = [row.id for row in connection.execute(_ADVOCATES) if _on_shift(row, now, team)]
+    if not at_work:
         return None
     try:
         with db.session.begin_nested():
             if connection.dialect.name == "postgresql":
                 connection.execute(_TURN_LOCK)
-            user_id = connection.scalar(_TAKE_TURN, {"on_shift": on_shift, "now": now})
+            user_id = connection.scalar(_TAKE_TURN, {"on_shift": at_work, "now": now})
             if user_id is not None:
                 connection.execute(_ASSIGN, {"contact_id": contact_id, "user_id": user_id})
     except SQLAlchemyError:
@@ -99,9 +99,9 @@ def assign_new_lead(contact_id: int, submission_id: int, now: datetime) -> dict 
     )
 
 
-def _working_now(working_hours: str | None, now: datetime) -> bool:
+def _on_shift(advocate: sa.Row, now: datetime, team: WorkingTime) -> bool:
     try:
-        return working_now(working_hours, now)
+        return on_shift(advocate, now, team)
     except ValueError:
         # Hours stored before the admin form checked them: not a reason to lose a submit.
         return False

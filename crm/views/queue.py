@@ -18,7 +18,10 @@ def queue():
     """Show the counts per band, the advocate's held call and one page of due calls."""
     now = utcnow()
     overview = call_queue.queue_overview(
-        now, after=request.args.get("after"), limit=current_app.config["STAFF_PAGE_SIZE"]
+        current_user,
+        now,
+        after=request.args.get("after"),
+        limit=current_app.config["STAFF_PAGE_SIZE"],
     )
     return render_template(
         "advocate/queue.html",

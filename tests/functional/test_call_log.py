@@ -260,6 +260,24 @@ def test_reached_moves_the_stage_to_contacted_and_stops_the_nurture_emails(app_c
     assert open_tasks(contact_id) == []
 
 
+def test_asked_to_call_back_is_a_conversation_contacted_and_nurture_stopped(app_ctx):
+    contact_id, staff = guide_lead_on_the_phone(app_ctx)
+    zone = ZoneInfo(contact(contact_id).time_zone)
+    tomorrow = (utcnow() + 24 * HOUR).astimezone(zone).date()
+
+    log(staff, contact_id, CallOutcome.call_back_at, call_back_at=f"{tomorrow}T10:30")
+
+    assert contact(contact_id).stage == Stage.contacted
+    statuses = {email.kind: email.status for email in emails(contact_id)}
+    assert statuses[OutboxKind.guide_check_in] == OutboxStatus.cancelled
+    assert statuses[OutboxKind.specialist_offer] == OutboxStatus.cancelled
+    assert statuses[OutboxKind.guide_email] != OutboxStatus.cancelled
+    [callback] = open_tasks(contact_id)
+    local = callback.due_at.astimezone(zone)
+    assert (callback.reason, local.date(), local.hour) == (CallReason.call_back_at, tomorrow, 10)
+    assert "Stage is Contacted; 2 nurture email(s) stopped." in flashed(staff)
+
+
 def test_call_back_at_books_a_call_at_that_time_in_their_zone(app_ctx):
     contact_id, _, _, staff = on_the_phone(app_ctx)
     zone = contact(contact_id).time_zone

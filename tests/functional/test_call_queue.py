@@ -19,7 +19,7 @@ from crm.models.enums import (
     Stage,
 )
 from crm.services.escalation import escalate_missed_callbacks
-from crm.services.queue import claim_next_call, next_callable_at
+from crm.services.queue import claim_next_call, next_callable_at, queue_overview
 from tests.calls import due_call, zone_at_midday
 from tests.factories import make_contact, make_user
 from tests.staff import StaffClient
@@ -296,6 +296,51 @@ def test_the_queue_page_counts_due_calls_per_band_and_lists_them(app_ctx):
     assert html.index("Olga") < html.index("Nadia")
 
 
+def test_band_counts_stop_at_the_cap(app_ctx, config_override):
+    config_override(QUEUE_COUNT_CAP=2)
+    now = utcnow()
+    zone = zone_at_midday(now)
+    for hours in (2, 3, 4):
+        due_call(now - hours * HOUR, zone=zone)
+    due_call(now - 2 * HOUR, reason=CallReason.retry, zone=zone)
+    staff = staff_for(make_user(Role.advocate).email, app_ctx)
+
+    html = staff.get("/advocate/queue").get_data(as_text=True)
+
+    assert '<dd data-band="overdue">2+</dd>' in html
+    assert '<dd data-band="retry">1</dd>' in html
+
+
+def test_band_counts_describe_the_calls_this_advocate_is_shown(app_ctx):
+    due_call(NOW - 2 * HOUR, first_name="Olga")
+    refused, _ = due_call(NOW - 3 * HOUR, first_name="Rhoda")
+    due_call(NOW - 4 * HOUR, first_name="Victor", is_veteran=True)
+    user = advocate()
+    _refused_calls(refused, user.id)
+    advocate(skills=["va_benefits"])  # on shift at noon on a Wednesday
+    db.session.commit()
+
+    overview = queue_overview(user, NOW)
+
+    # Rhoda said no to calls; Victor waits for the VA-benefits colleague on shift.
+    assert overview.counts == {"overdue": 1, "callback": 0, "new_lead": 0, "retry": 0}
+    assert [row.name.split()[0] for row in overview.rows] == ["Olga"]
+
+
+def test_the_queue_page_shows_what_comes_due_next(app_ctx):
+    now = utcnow()
+    zone = zone_at_midday(now)
+    later = now + 2 * HOUR
+    due_call(later, zone=zone, first_name="Ursula", best_time=BestTime.asap)
+    staff = staff_for(make_user(Role.advocate).email, app_ctx)
+
+    html = staff.get("/advocate/queue").get_data(as_text=True)
+
+    coming_up = html[html.index("Coming up") :]
+    assert "Ursula" in coming_up
+    assert later.strftime("%Y-%m-%d %H:%M") in coming_up
+
+
 def test_the_queue_pages_by_a_cursor(app_ctx, config_override):
     config_override(STAFF_PAGE_SIZE=2)
     now = utcnow()
@@ -362,3 +407,46 @@ def test_admins_may_not_work_the_queue(app_ctx):
     staff = staff_for(make_user(Role.admin).email, app_ctx)
 
     assert staff.get("/advocate/queue").status_code == 403
+
+
+def _copies(task_id: int) -> tuple:
+    db.session.expire_all()
+    task = db.session.get(CallTask, task_id)
+    return task.time_zone, task.needs_va_benefits, task.needs_peritoneal
+
+
+def test_a_call_task_keeps_copies_of_its_contacts_routing_facts(app_ctx):
+    contact_id, task_id = due_call(NOW - HOUR, zone="Pacific/Honolulu", is_veteran=True)
+    assert _copies(task_id) == ("Pacific/Honolulu", True, False)
+
+    # Capture and staff edits change contacts with Core statements: the trigger follows them.
+    db.session.execute(
+        sa.update(Contact)
+        .where(Contact.id == contact_id)
+        .values(time_zone="America/Anchorage", diagnosis=Diagnosis.peritoneal)
+    )
+    db.session.commit()
+    assert _copies(task_id) == ("America/Anchorage", True, True)
+
+    # A new task for the same contact starts with the contact's facts.
+    db.session.add(
+        CallTask(
+            contact_id=contact_id, reason=CallReason.retry, best_time=BestTime.asap, due_at=NOW
+        )
+    )
+    db.session.commit()
+    newest = db.session.scalar(
+        sa.select(CallTask.id).where(CallTask.contact_id == contact_id).order_by(CallTask.id.desc())
+    )
+    assert _copies(newest) == ("America/Anchorage", True, True)
+
+
+def test_a_task_moved_to_another_contact_takes_that_contacts_facts(app_ctx):
+    _, task_id = due_call(NOW - HOUR, zone="America/Chicago")
+    other_id, _ = due_call(NOW - HOUR, zone="America/Puerto_Rico", diagnosis=Diagnosis.peritoneal)
+
+    moved = sa.update(CallTask).where(CallTask.id == task_id).values(contact_id=other_id)
+    db.session.execute(moved)
+    db.session.commit()
+
+    assert _copies(task_id) == ("America/Puerto_Rico", False, True)

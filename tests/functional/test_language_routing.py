@@ -2,8 +2,11 @@
 
 from datetime import timedelta
 
-from crm.models.enums import CallReason, Language
+from crm.extensions import db
+from crm.models import Contact
+from crm.models.enums import CallReason, FormKind, Language
 from tests.calls import due_call
+from tests.factories import make_contact
 from tests.functional.test_call_queue import NOW, advocate, claimed_task
 
 HOUR = timedelta(hours=1)
@@ -62,3 +65,20 @@ def test_a_spanish_speaking_veteran_is_not_left_waiting_between_two_skilled_advo
 
     assert claimed_task(advocate()) != veteran
     assert claimed_task(speaks_spanish) == veteran
+
+
+def test_a_caller_who_comes_back_asking_for_spanish_waits_for_the_spanish_speaker(app_ctx):
+    contact_id, task = due_call(NOW - 3 * HOUR, reason=CallReason.retry)
+    english = english_speaker_due(1)
+    contact = db.session.get(Contact, contact_id)
+    # The open call follows the contact's new answer (the task's copy, kept by a trigger).
+    make_contact(
+        FormKind.guide,
+        email=contact.email,
+        phone=contact.phone_e164,  # and agrees to calls again
+        preferred_language=Language.es,
+    )
+    speaks_spanish = advocate(skills=["spanish"])
+
+    assert claimed_task(advocate()) == english
+    assert claimed_task(speaks_spanish) == task

@@ -16,16 +16,18 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import Contact, User
-from crm.models.enums import Diagnosis, Language, Role, Skill
+from crm.models import CallTask, User
+from crm.models.enums import Role, Skill
 from crm.services.windows import parse_window, setting
-from crm.services.working_hours import organisation_working_time
+from crm.services.working_hours import WorkingTime, organisation_working_time
 
-# Which contacts each routed skill serves.
+# Which calls each routed skill serves: the task's copies of its contact's facts (veteran,
+# peritoneal diagnosis, Spanish asked for), kept by triggers, so the claim's walk tests them
+# on the task alone.
 SKILL_NEEDS = {
-    Skill.va_benefits: lambda: Contact.is_veteran.is_(True),
-    Skill.peritoneal: lambda: Contact.diagnosis == Diagnosis.peritoneal,
-    Skill.spanish: lambda: Contact.preferred_language == Language.es,
+    Skill.va_benefits: lambda: CallTask.needs_va_benefits.is_(True),
+    Skill.peritoneal: lambda: CallTask.needs_peritoneal.is_(True),
+    Skill.spanish: lambda: CallTask.needs_spanish.is_(True),
 }
 _CALLERS = (Role.advocate, Role.manager)
 
@@ -35,54 +37,54 @@ class Routing:
     preferred: tuple[Skill, ...]
     reserved: tuple[Skill, ...]
 
-    def first(self) -> list[sa.ColumnElement]:
-        """ORDER BY keys that put the contacts this advocate is the right person for first."""
+    def passes(self) -> list[sa.ColumnElement]:
+        """Conditions to look through in turn: the contacts that need this advocate, then all."""
         if not self.preferred:
-            return []
-        needs = sa.or_(*(SKILL_NEEDS[skill]() for skill in self.preferred))
-        return [sa.case((needs, 0), else_=1)]
+            return [sa.true()]
+        return [sa.or_(*(SKILL_NEEDS[skill]() for skill in self.preferred)), sa.true()]
 
     def allowed(self) -> sa.ColumnElement:
         """Not a contact held back for a skilled colleague on shift."""
-        held = sa.or_(sa.false(), *(_needs(skill) for skill in self.reserved))
+        # The copies are never NULL: a contact with no diagnosis does not need peritoneal skill.
+        held = sa.or_(sa.false(), *(SKILL_NEEDS[skill]() for skill in self.reserved))
         # Someone with two needs (a Spanish-speaking veteran) suits an advocate with either
         # skill: held back from both, they would wait until nobody skilled was on shift.
-        suited = sa.or_(sa.false(), *(_needs(skill) for skill in self.preferred))
+        suited = sa.or_(sa.false(), *(SKILL_NEEDS[skill]() for skill in self.preferred))
         return sa.or_(sa.not_(held), suited)
 
 
-def _needs(skill: Skill) -> sa.ColumnElement:
-    # A contact with no diagnosis makes "needs peritoneal" NULL, not false: it is not a need.
-    return sa.func.coalesce(SKILL_NEEDS[skill](), sa.false())
-
-
-def on_shift(user: User, now: datetime) -> bool:
+def on_shift(user: User | sa.Row, now: datetime, team: WorkingTime | None = None) -> bool:
     """The user is at work now: a working day, inside their hours (or the organisation's)."""
-    return working_now(user.working_hours, now)
-
-
-def working_now(working_hours: str | None, now: datetime) -> bool:
-    """Someone with these working hours (None: the organisation's) is at work now."""
-    team = organisation_working_time()
+    team = team or organisation_working_time()
     local = now.astimezone(team.zone)
-    hours = parse_window(working_hours or setting("WORKING_HOURS"))
+    hours = parse_window(user.working_hours or setting("WORKING_HOURS"))
     return team.is_working_day(local.date()) and hours.contains(local.time())
 
 
-def routing_for(user: User, now: datetime) -> Routing:
-    """What this advocate gets first and what they leave to a colleague right now."""
+def colleagues_of(user_id: sa.ColumnElement | int) -> list[sa.ColumnElement]:
+    """Conditions on users: the others who take calls, active."""
+    return [User.active.is_(True), User.role.in_(_CALLERS), User.id != user_id]
+
+
+def routing_for(user: User, now: datetime, colleagues: list[sa.Row] | None = None) -> Routing:
+    """What this advocate gets first and what they leave to a colleague right now.
+
+    `colleagues` (skills, working_hours) when the caller has read them already.
+    """
     mine = set(user.skills or ())
     preferred = tuple(skill for skill in SKILL_NEEDS if skill.value in mine)
     wanted = [skill for skill in SKILL_NEEDS if skill.value not in mine]
     if not wanted:
         return Routing(preferred, ())
-    colleagues = db.session.scalars(
-        sa.select(User).where(User.active.is_(True), User.role.in_(_CALLERS), User.id != user.id)
-    ).all()
+    if colleagues is None:
+        colleagues = db.session.execute(
+            sa.select(User.skills, User.working_hours).where(*colleagues_of(user.id))
+        ).all()
+    team = organisation_working_time()
     covered = {
         skill
         for colleague in colleagues
-        if on_shift(colleague, now)
+        if on_shift(colleague, now, team)
         for skill in wanted
         if skill.value in (colleague.skills or ())
     }

@@ -5,18 +5,16 @@ query, so that on PostgreSQL the claim stays one statement; SQLite gets the same
 from Python (crm.models.contact.SQLITE_FUNCTIONS).
 """
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
 
 from crm.models import CallTask, ConsentRecord, Contact
 from crm.models.base import UTCDateTime
-from crm.models.enums import BestTime, CallReason, CallTaskStatus, ConsentChannel, Stage
+from crm.models.enums import BestTime, CallTaskStatus, ConsentChannel, Stage
 from crm.services.callback_times import DEFAULT_TIME_ZONE, SLOT_HOURS, contact_zone, slot_hours
 from crm.services.windows import calling_hours
-
-CALLBACKS = (CallReason.requested_callback, CallReason.call_back_at)
 
 
 class local_clock(sa.sql.functions.FunctionElement):
@@ -51,23 +49,21 @@ def now_parameter() -> sa.BindParameter:
     return sa.bindparam("now", type_=UTCDateTime())
 
 
-def _between(clock: sa.ColumnElement, opens: time, closes: time) -> sa.ColumnElement:
-    return sa.and_(clock >= opens.isoformat(), clock < closes.isoformat())
-
-
 def inside_calling_time(now: sa.ColumnElement) -> sa.ColumnElement:
     """The task's contact may be called now: calling hours and, where given, their slot."""
-    clock = local_clock(now, sa.func.coalesce(Contact.time_zone, DEFAULT_TIME_ZONE))
+    # The task's copy of the contact's zone: tested in the walk, before the contact is read.
+    clock = local_clock(now, sa.func.coalesce(CallTask.time_zone, DEFAULT_TIME_ZONE))
     calling = calling_hours()
-    in_slot = [
-        sa.and_(CallTask.best_time == best_time, _between(clock, *slot_hours(best_time)))
-        for best_time in SLOT_HOURS
-    ]
-    anytime = sa.and_(
-        CallTask.best_time.not_in(list(SLOT_HOURS)),
-        _between(clock, calling.opens, calling.closes),
+    # The window's edges by slot, so the local clock is worked out twice, not once per slot.
+    opens, closes = (
+        sa.case(
+            {best_time: slot_hours(best_time)[edge].isoformat() for best_time in SLOT_HOURS},
+            value=CallTask.best_time,
+            else_=(calling.opens, calling.closes)[edge].isoformat(),
+        )
+        for edge in (0, 1)
     )
-    return sa.or_(*in_slot, anytime)
+    return sa.and_(clock >= opens, clock < closes)
 
 
 def may_be_called() -> sa.ColumnElement:
@@ -91,19 +87,24 @@ def may_be_called() -> sa.ColumnElement:
     )
 
 
+def is_open() -> sa.ColumnElement:
+    """Open, written as a literal: the claim-order index is partial on it, and a planner can use
+    a partial index only when the query's own condition proves the index's, bound value or not.
+    """
+    return CallTask.status == sa.literal_column(f"'{CallTaskStatus.open.value}'")
+
+
 def waiting(now: sa.ColumnElement) -> sa.ColumnElement:
     """Open and nobody holds it: never claimed, or the lease ran out."""
     return sa.and_(
-        CallTask.status == CallTaskStatus.open,
+        is_open(),
         sa.or_(CallTask.lease_expires_at.is_(None), CallTask.lease_expires_at <= now),
     )
 
 
-def band_rank() -> sa.ColumnElement:
-    """Callbacks, then new leads, then retries. Overdue callbacks come first by due_at alone."""
-    return sa.case(
-        (CallTask.reason.in_(CALLBACKS), 0), (CallTask.reason == CallReason.new_lead, 1), else_=2
-    )
+# The claim order: band (callbacks, new leads, retries; CallTask.queue_rank), then oldest first,
+# which puts overdue callbacks first. ix_call_tasks_claim_order holds the open tasks this way.
+CLAIM_ORDER = (CallTask.queue_rank, CallTask.due_at, CallTask.id)
 
 
 def slot_label(best_time: BestTime) -> str:
