@@ -28,7 +28,11 @@ SELECT id FROM call_tasks
 WHERE claimed_by_user_id = %(user)s AND lease_expires_at > %(now)s AND status = 'open'
 ORDER BY lease_expires_at DESC LIMIT 1
 """
-NEEDS = {"va_benefits": "t.needs_va_benefits", "peritoneal": "t.needs_peritoneal"}
+NEEDS = {
+    "va_benefits": "t.needs_va_benefits",
+    "peritoneal": "t.needs_peritoneal",
+    "spanish": "t.needs_spanish",
+}
 ZONE = "coalesce(t.time_zone, 'America/New_York')"
 CLOCK = f"to_char(%(now)s::timestamptz AT TIME ZONE {ZONE}, 'HH24:MI:SS')"
 PICK_SQL = f"""
@@ -57,13 +61,15 @@ WHERE id = coalesce(({held}), {picks}) RETURNING id, contact_id
 
 def _claim_sql(skills: set[str], on_shift_skills: set[str]) -> str:
     """The claim for an advocate with `skills` while colleagues with on_shift_skills work."""
-    held_back = " AND ".join(
-        f"NOT {column}" for skill, column in NEEDS.items() if skill in on_shift_skills - skills
+    held = " OR ".join(
+        column for skill, column in NEEDS.items() if skill in on_shift_skills - skills
     )
     mine = " OR ".join(column for skill, column in NEEDS.items() if skill in skills)
+    # Not held back for a skilled colleague, unless it also needs one of this advocate's skills.
+    allowed = f"(NOT ({held}) OR {mine or 'false'})" if held else "true"
     passes = ([f"({mine})"] if mine else []) + ["true"]
     picks = ", ".join(
-        "(" + PICK_SQL.format(extra=f"{extra} AND {held_back or 'true'}") + ")" for extra in passes
+        "(" + PICK_SQL.format(extra=f"{extra} AND {allowed}") + ")" for extra in passes
     )
     return CLAIM_SQL.format(held=HELD_SQL, picks=picks)
 

@@ -15,6 +15,7 @@ from crm.models.enums import (
     ConsentChannel,
     Diagnosis,
     FormKind,
+    Language,
     Role,
     Stage,
 )
@@ -325,6 +326,22 @@ def test_band_counts_describe_the_calls_this_advocate_is_shown(app_ctx):
     # Rhoda said no to calls; Victor waits for the VA-benefits colleague on shift.
     assert overview.counts == {"overdue": 1, "callback": 0, "new_lead": 0, "retry": 0}
     assert [row.name.split()[0] for row in overview.rows] == ["Olga"]
+
+
+def test_the_queue_page_marks_who_asked_to_be_called_in_spanish(app_ctx):
+    now = utcnow()
+    zone = zone_at_midday(now)
+    due_call(now - 2 * HOUR, zone=zone, first_name="Lucía", preferred_language=Language.es)
+    due_call(now - 3 * HOUR, zone=zone, first_name="Edna")
+    staff = staff_for(make_user(Role.advocate).email, app_ctx)
+
+    html = staff.get("/advocate/queue").get_data(as_text=True)
+
+    rows = html.split("<tr>")
+    [lucia] = [row for row in rows if "Lucía" in row]
+    [edna] = [row for row in rows if "Edna" in row]
+    assert '</a> <span class="badge" lang="es">Español</span>' in lucia
+    assert "badge" not in edna
 
 
 def test_the_queue_page_shows_what_comes_due_next(app_ctx):

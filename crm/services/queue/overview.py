@@ -13,7 +13,7 @@ from flask import current_app
 
 from crm.extensions import db
 from crm.models import CallTask, Contact, User
-from crm.models.enums import BestTime
+from crm.models.enums import BestTime, Language
 from crm.services.callback_times import callback_due_at
 from crm.services.queue import rules
 from crm.services.queue.routing import routing_for
@@ -35,6 +35,7 @@ class QueueRow:
     band: str
     due_at: datetime
     best_time: BestTime
+    language: Language
     # The first moment inside calling hours and their slot, in their zone; `now` if it is now.
     callable_at: datetime
     callable_now: bool
@@ -142,6 +143,7 @@ def _rows(condition: sa.ColumnElement) -> sa.Select:
             Contact.first_name,
             Contact.last_name,
             Contact.time_zone,
+            Contact.preferred_language,
         )
         .join(Contact, Contact.id == CallTask.contact_id)
         .where(condition)
@@ -157,6 +159,7 @@ def _row(row: sa.Row, now: datetime, overdue_before: datetime) -> QueueRow:
         band=_band(row.queue_rank, row.due_at, overdue_before),
         due_at=row.due_at,
         best_time=row.best_time,
+        language=row.preferred_language,
         callable_at=callable_at,
         callable_now=callable_at == now,
         cursor=f"{row.queue_rank}~{row.due_at.isoformat()}~{row.id}",
