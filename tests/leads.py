@@ -4,7 +4,7 @@ import itertools
 
 from crm.extensions import db
 from crm.models import Contact
-from crm.models.enums import ConsentChannel, Diagnosis, FormKind, Relationship
+from crm.models.enums import ConsentChannel, Diagnosis, FormKind, Language, Relationship
 from crm.services.capture import submit_lead
 from crm.services.leads import LeadInput, RequestMeta
 
@@ -23,6 +23,7 @@ def send_lead(
     details: dict | None = None,
     attribution: dict | None = None,
     meta: RequestMeta | None = None,
+    preferred_language: Language = Language.en,
 ) -> Contact:
     """Store one submit and return its contact (committed, as after a real submit)."""
     lead = LeadInput(
@@ -41,6 +42,7 @@ def send_lead(
         else {ConsentChannel.email: email is not None, ConsentChannel.calls_texts: bool(phone)},
         details=details or {},
         attribution=attribution or {},
+        preferred_language=preferred_language,
     )
     meta = meta or RequestMeta("203.0.113.9", "pytest", "https://x.test/guide")
     result = submit_lead(lead, meta, f"test-lead:{next(_keys)}")

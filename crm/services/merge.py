@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import CallTask, Contact, utcnow
-from crm.models.enums import CallTaskStatus, CloseOutcome, Stage, TimelineKind
+from crm.models.enums import CallTaskStatus, CloseOutcome, Language, Stage, TimelineKind
 from crm.services import events, stages
 from crm.services.actors import Actor
 
@@ -31,6 +31,9 @@ def merge(survivor_id: int, other_id: int, user_id: int) -> Contact:
     if survivor.possible_duplicate_of_id in (None, other.id):
         survivor.possible_duplicate_of_id = inherited if inherited != survivor.id else None
     survivor.submission_count += other.submission_count
+    # As with a later submit: someone who asked anywhere to be called in Spanish still is.
+    if other.preferred_language == Language.es:
+        survivor.preferred_language = Language.es
     if other.last_submitted_at and (
         survivor.last_submitted_at is None or other.last_submitted_at > survivor.last_submitted_at
     ):

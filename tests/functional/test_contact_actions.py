@@ -23,6 +23,7 @@ from crm.models.enums import (
     CloseOutcome,
     ConsentChannel,
     FormKind,
+    Language,
     OutboxKind,
     OutboxStatus,
     Role,
@@ -348,6 +349,21 @@ def shared_phone_pair() -> tuple[int, int]:
     second = callback_lead(first_name="Jose", email="jose@example.com")
     assert reread(Contact, id=second)[0].possible_duplicate_of_id == first
     return first, second
+
+
+def test_merging_keeps_a_request_to_be_called_in_spanish(app_ctx, staff):
+    survivor = callback_lead(first_name="Maria", email="maria@example.com")
+    other = callback_lead(
+        first_name="Jose", email="jose@example.com", preferred_language=Language.es
+    )
+    signed_in(staff)
+
+    staff.submit(page_of(survivor), {}, form_id=f"merge-{other}-form")
+
+    assert reread(Contact, id=survivor)[0].preferred_language == Language.es
+    # The calls that moved to the survivor are routed to a Spanish speaker too.
+    moved = reread(CallTask, status=CallTaskStatus.open)
+    assert {(t.contact_id, t.needs_spanish) for t in moved} == {(survivor, True)}
 
 
 def test_merging_keeps_every_submission_consent_and_event_and_the_old_id_redirects(app_ctx, staff):
