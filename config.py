@@ -185,6 +185,9 @@ class Config:
     # The queue page counts each band only this far ("100+"): a figure for the advocate, not a
     # walk over every due call on each page view.
     QUEUE_COUNT_CAP = int(os.environ.get("QUEUE_COUNT_CAP", "100"))
+    # The managers' live board counts further ("1000+") and refreshes itself this often.
+    BOARD_COUNT_CAP = int(os.environ.get("BOARD_COUNT_CAP", "1000"))
+    BOARD_REFRESH_SECONDS = int(os.environ.get("BOARD_REFRESH_SECONDS", "5"))
     CALL_LEASE_MINUTES = int(os.environ.get("CALL_LEASE_MINUTES", "20"))
     # After no answer, a voicemail or a busy line: when to try again, one offset per retry
     # (each moved into the contact's calling hours). Past the last one the contact closes as

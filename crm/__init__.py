@@ -221,6 +221,7 @@ def register_template_helpers(app: Flask) -> None:
 STAFF_NAV = [
     ("queue.queue", "Call queue", ("advocate", "manager")),
     ("search.contacts", "Contacts", ("advocate", "manager")),
+    ("manager.board", "Live board", ("manager", "admin")),
     ("manager.spam", "Spam review", ("manager",)),
     ("manager.fulfilment", "Printed guides", ("manager",)),
     ("manager.referrals", "Referrals", ("manager",)),

@@ -20,6 +20,8 @@ from crm.services import audit
 ADVOCATES = (Role.advocate, Role.manager)
 MANAGERS = (Role.manager,)
 ADMINS = (Role.admin,)
+# Reports are aggregates and ids, no one's details: admins may read them too.
+REPORT_READERS = (Role.manager, Role.admin)
 ALL_STAFF = (Role.advocate, Role.manager, Role.admin)
 # The sign-in page itself, and nothing else, is open to everyone on a staff blueprint.
 ANYONE = ("anyone",)

@@ -71,8 +71,8 @@ def queue_overview(
     overdue_before = now - timedelta(minutes=current_app.config["RESPONSE_TARGET_MINUTES"])
     cap = current_app.config["QUEUE_COUNT_CAP"]
     counts = {
-        band: _capped_count(sa.and_(due, condition), now, cap)
-        for band, condition in _band_conditions(overdue_before).items()
+        band: capped_count(sa.and_(due, condition), now, cap)
+        for band, condition in band_conditions(overdue_before).items()
     }
     query = _rows(due).order_by(*rules.CLAIM_ORDER).limit(limit + 1)
     keys = parse_cursor(after)
@@ -103,7 +103,7 @@ def queue_overview(
     )
 
 
-def _band_conditions(overdue_before: datetime) -> dict[str, sa.ColumnElement]:
+def band_conditions(overdue_before: datetime) -> dict[str, sa.ColumnElement]:
     callbacks = CallTask.queue_rank == 0
     return {
         "overdue": sa.and_(callbacks, CallTask.due_at <= overdue_before),
@@ -119,7 +119,7 @@ def _band(rank: int, due_at: datetime, overdue_before: datetime) -> str:
     return "new_lead" if rank == 1 else "retry"
 
 
-def _capped_count(condition: sa.ColumnElement, now: datetime, cap: int) -> int:
+def capped_count(condition: sa.ColumnElement, now: datetime, cap: int) -> int:
     """How many rows match, counting no further than cap + 1 (shown as "100+")."""
     first = (
         sa.select(CallTask.id)

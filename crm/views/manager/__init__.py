@@ -43,4 +43,4 @@ def before_id() -> int | None:
     return request.args.get("before_id", type=row_id)
 
 
-from crm.views.manager import audit_log, fulfilment, referrals, spam  # noqa: E402, F401  (registers views)
+from crm.views.manager import audit_log, board, fulfilment, referrals, spam  # noqa: E402, F401  (registers views)
