@@ -1,5 +1,6 @@
 """Report roll-ups on small fixed data, with the figures worked out by hand."""
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -211,4 +212,33 @@ def test_the_periodic_task_and_the_command_fold_events_in(three_leads, app):
 
     assert result.exit_code == 0, result.output
     assert "rebuilt" in result.output
+    assert reports.funnel(NOV19, NOV20).leads == 3
+
+
+@pytest.mark.postgres_only
+def test_refreshes_running_at_once_count_each_event_once(three_leads, app):
+    """Four workers refresh together in small batches: the watermark lock lines them up."""
+    barrier = threading.Barrier(4, timeout=60)
+    errors: list[BaseException] = []
+
+    def refresh_together() -> None:
+        try:
+            with app.app_context():
+                barrier.wait()
+                rollups.refresh(batch_size=1)
+        except BaseException as error:  # re-raised in the test thread below
+            errors.append(error)
+
+    threads = [threading.Thread(target=refresh_together, daemon=True) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not any(thread.is_alive() for thread in threads), "a refresh hung"
+    assert not errors, errors
+    together = snapshot()
+
+    rollups.rebuild()
+
+    assert snapshot() == together
     assert reports.funnel(NOV19, NOV20).leads == 3

@@ -33,6 +33,7 @@ Design (issue 9, "Fast at scale"):
   readers see the old figures until it commits. Changing ORG_TIME_ZONE needs a rebuild.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -68,7 +69,15 @@ def _grace() -> timedelta:
     return timedelta(seconds=current_app.config["ROLLUP_GAP_GRACE_SECONDS"])
 
 
-def _fold_batch(now: datetime, limit: int) -> tuple[int, bool]:
+@dataclass
+class _Pass:
+    """Where one refresh has got to in its walk over contacts whose dimensions changed."""
+
+    started: datetime
+    after_id: int = 0
+
+
+def _fold_batch(now: datetime, limit: int, sync: _Pass) -> tuple[int, bool]:
     """Fold one batch of each source and of changed dimensions; (rows folded, more to do)."""
     marks = lock_watermarks()
     folded, more = 0, False
@@ -79,23 +88,30 @@ def _fold_batch(now: datetime, limit: int) -> tuple[int, bool]:
             marks[name].last_id = rows[-1].id
         folded += len(rows)
         more = more or len(rows) == limit
-    sync = marks[DIMENSIONS_SYNC]
-    # updated_at is written by the application's clock: never look from later than that.
-    started = min(now, utcnow())
-    moved = fold.sync_dimensions((sync.synced_at or _EPOCH) - _grace(), limit)
-    if moved < limit:
-        sync.synced_at = started
+    mark = marks[DIMENSIONS_SYNC]
+    since = (mark.synced_at or _EPOCH) - _grace()
+    moved, after_id = fold.sync_dimensions(since, sync.after_id, limit)
+    if after_id is None:
+        mark.synced_at = max(sync.started, mark.synced_at or _EPOCH)
+    else:
+        sync.after_id = after_id
     db.session.flush()
-    return folded + moved, more or moved == limit
+    return folded + moved, more or after_id is not None
+
+
+def _new_pass(now: datetime) -> _Pass:
+    # updated_at is written by the application's clock: never look from later than that.
+    return _Pass(started=min(now, utcnow()))
 
 
 def refresh(now: datetime | None = None, batch_size: int | None = None) -> int:
     """Fold every new event into the roll-ups, committing each batch; returns rows folded."""
     now = now or utcnow()
     limit = batch_size or current_app.config["ROLLUP_BATCH_SIZE"]
+    sync = _new_pass(now)
     total, more = 0, True
     while more:
-        folded, more = _fold_batch(now, limit)
+        folded, more = _fold_batch(now, limit, sync)
         db.session.commit()
         total += folded
     return total
@@ -112,10 +128,11 @@ def rebuild(now: datetime | None = None, batch_size: int | None = None) -> int:
     for name in SOURCES:
         marks[name].last_id = 0
         settle_old_rows(marks[name], now - _grace())
-    marks[DIMENSIONS_SYNC].synced_at = min(now, utcnow())
+    sync = _new_pass(now)
+    marks[DIMENSIONS_SYNC].synced_at = sync.started
     total, more = 0, True
     while more:
-        folded, more = _fold_batch(now, limit)
+        folded, more = _fold_batch(now, limit, sync)
         total += folded
     db.session.commit()
     return total

@@ -206,8 +206,12 @@ def _speed_key(lead: RollupContact) -> tuple:
     return (lead.cohort_day, lead.form, lead.first_caller_id, bucket_of(minutes, MINUTE_BOUNDS))
 
 
-def sync_dimensions(since: datetime, limit: int) -> int:
-    """Move leads whose dimensions changed (since `since`) to their new funnel_daily rows."""
+def sync_dimensions(since: datetime, after_id: int, limit: int) -> tuple[int, int | None]:
+    """Move leads whose dimensions changed (since `since`) to their new funnel_daily rows.
+
+    Walks contact ids above `after_id`; returns how many moved and the id to go on after
+    (None when done), so that the walk ends even if a row kept looking changed.
+    """
     columns = _dimension_columns()
     changed = sa.or_(
         *(columns[name] != getattr(RollupContact, name) for name in DIMENSIONS if name != "form")
@@ -215,13 +219,13 @@ def sync_dimensions(since: datetime, limit: int) -> int:
     query = (
         sa.select(RollupContact, *(columns[n].label(n) for n in DIMENSIONS if n != "form"))
         .join(Contact, Contact.id == RollupContact.contact_id)
-        .where(Contact.updated_at >= since, changed)
+        .where(Contact.updated_at >= since, RollupContact.contact_id > after_id, changed)
         .order_by(RollupContact.contact_id)
         .limit(limit)
     )
     rows = db.session.execute(query).all()
     if not rows:
-        return 0
+        return 0, None
     stages: dict[int, list[str]] = {}
     for contact_id, stage in db.session.execute(
         sa.select(ContactMilestone.contact_id, ContactMilestone.stage).where(
@@ -241,4 +245,4 @@ def sync_dimensions(since: datetime, limit: int) -> int:
             counts[_funnel_key(lead, stage)] += 1
     db.session.flush()
     bump(FunnelDaily, FUNNEL_KEY, ("contacts",), {k: n for k, n in counts.items() if n})
-    return len(rows)
+    return len(rows), (rows[-1][0].contact_id if len(rows) == limit else None)
