@@ -81,6 +81,11 @@ def celery_settings(broker_url: str) -> dict:
                 "task": "spam.purge",
                 "schedule": _env_seconds("SPAM_PURGE_INTERVAL_SECONDS", 300),
             },
+            # Report roll-ups: how stale a manager's figures may be.
+            "refresh-rollups": {
+                "task": "rollups.refresh",
+                "schedule": _env_seconds("ROLLUP_INTERVAL_SECONDS", 60),
+            },
         },
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         # On a warm shutdown, give running sends this long to finish before they are
@@ -193,6 +198,12 @@ class Config:
     # (each moved into the contact's calling hours). Past the last one the contact closes as
     # unreachable and gets the "we tried to reach you" email.
     CALL_RETRY_OFFSETS = os.environ.get("CALL_RETRY_OFFSETS", "2h,1d,3d")
+
+    # Report roll-ups (crm/services/rollups): events folded per source per transaction, and
+    # how long an id gap may stay open before it is taken for a rollback (well above the
+    # longest transaction: the task time limit).
+    ROLLUP_BATCH_SIZE = int(os.environ.get("ROLLUP_BATCH_SIZE", "2000"))
+    ROLLUP_GAP_GRACE_SECONDS = float(os.environ.get("ROLLUP_GAP_GRACE_SECONDS", "300"))
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -50,6 +50,16 @@ def seed_demo(contacts: int, seed: int) -> None:
         click.echo(line)
 
 
+@crm_cli.command("rebuild-rollups")
+@with_appcontext
+def rebuild_rollups() -> None:
+    """Recompute the report roll-ups from the raw contacts, stage changes and calls."""
+    from crm.services import rollups
+
+    folded = rollups.rebuild()
+    click.echo(f"Roll-ups rebuilt from {folded} rows.")
+
+
 @crm_cli.command("send-due")
 @click.option(
     "--hours-ahead", default=0.0, show_default=True, help="Pretend the clock is this far ahead."

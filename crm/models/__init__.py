@@ -11,6 +11,14 @@ from crm.models.fulfilment import GuideFulfilment
 from crm.models.guide_document import GuideDocument
 from crm.models.note import Note
 from crm.models.outbox import OutboxMessage
+from crm.models.rollup import (
+    CallDaily,
+    ContactMilestone,
+    FunnelDaily,
+    RollupContact,
+    RollupWatermark,
+    SpeedDaily,
+)
 from crm.models.specialist import Referral, Specialist
 from crm.models.stage_change import StageChange
 from crm.models.submission import Submission, SuspectedSpam
@@ -23,16 +31,22 @@ __all__ = [
     "AuditEvent",
     "Base",
     "Call",
+    "CallDaily",
     "CallTask",
     "ConsentRecord",
     "Contact",
+    "ContactMilestone",
     "EmailSuppression",
+    "FunnelDaily",
     "GuideDocument",
     "GuideFulfilment",
     "Note",
     "OutboxMessage",
     "Referral",
+    "RollupContact",
+    "RollupWatermark",
     "Specialist",
+    "SpeedDaily",
     "StaffSession",
     "StageChange",
     "Submission",

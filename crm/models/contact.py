@@ -84,7 +84,10 @@ class Contact(AttributionMixin, Base):
     submission_count: Mapped[int] = mapped_column(default=0)
     last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Indexed: the report roll-ups look for contacts whose dimensions changed since last time.
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, index=True
+    )
 
     submissions = relationship("Submission", back_populates="contact", lazy="raise")
 

@@ -54,6 +54,7 @@ def test_beat_runs_every_periodic_job_more_often_than_every_five_minutes(celery_
         "outbox.return_stuck",
         "callbacks.escalate",
         "spam.purge",
+        "rollups.refresh",
     }
     for entry in schedule.values():
         assert float(entry["schedule"]) <= FIVE_MINUTES
