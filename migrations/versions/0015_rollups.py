@@ -1,7 +1,7 @@
 """report roll-ups: per-lead facts, milestones, daily funnel, speed-to-lead and call counts
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014_contact_language
 Create Date: 2026-11-27 20:00:00
 
 Ordinary tables derived from contacts, stage_changes and calls (crm/services/rollups): no
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014_contact_language"
 branch_labels = None
 depends_on = None
 
