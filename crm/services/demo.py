@@ -24,7 +24,7 @@ from crm.models.enums import (
     Role,
     VeteranBranch,
 )
-from crm.services import lookups
+from crm.services import lookups, rollups
 from crm.services.capture import submit_lead
 from crm.services.demo_specialists import seed_demo_specialists
 from crm.services.demo_work import record_demo_work
@@ -150,6 +150,8 @@ def seed_demo_data(contacts: int = 300, seed: int = 7) -> list[str]:
     advocate_ids = [find_user(email).id for role, email, _ in STAFF if role == Role.advocate]
     worked = record_demo_work(advocate_ids, seed)
     db.session.commit()
+    # The reports read roll-ups; fold the demo history in now rather than at the first beat.
+    rollups.rebuild()
     return [
         *_login_lines(),
         f"Added {specialists} demo specialists and cancer centres.",

@@ -225,3 +225,14 @@ def test_the_demo_has_spanish_speakers_and_an_advocate_with_the_spanish_skill(ap
     assert spanish and set(spanish) <= demo.SPANISH_SPEAKERS
     luis = db.session.scalar(sa.select(User).where(User.email == "advocate2@example.org"))
     assert "spanish" in luis.skills and "es" in luis.languages
+
+
+def test_the_demo_history_is_in_the_report_roll_ups_at_once(app_ctx):
+    from crm.models import FunnelDaily
+
+    seed_demo_data(contacts=60)
+
+    new = db.session.scalar(
+        sa.select(sa.func.sum(FunnelDaily.contacts)).where(FunnelDaily.stage == "new")
+    )
+    assert new == count(Contact)
