@@ -144,3 +144,11 @@ def test_the_default_period_is_the_last_thirty_days(manager):
     html = manager.get("/manager/").get_data(as_text=True)
 
     assert "(30 days, America/New_York)" in html
+
+
+def test_other_words_in_the_address_are_not_filters(manager):
+    response = manager.get(f"/manager/?{PERIOD}&table=x&report=y&before_id=3")
+
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '/manager/funnel/funnel.csv?start=2026-11-10&amp;end=2026-11-11"' in html

@@ -57,7 +57,8 @@ def _page(name: str):
 
 def _query(form, report) -> dict:
     """The filters as the CSV links carry them: the dates the page shows, always explicit."""
-    query = {key: value for key, value in request.args.items() if value}
+    # The form's own fields only: anything else in the URL would not be a filter.
+    query = {name: value for name, value in request.args.items() if value and name in form}
     if report is not None:
         query |= {"start": report.period.start.isoformat(), "end": report.period.end.isoformat()}
     return query
