@@ -221,6 +221,9 @@ def register_template_helpers(app: Flask) -> None:
 STAFF_NAV = [
     ("queue.queue", "Call queue", ("advocate", "manager")),
     ("search.contacts", "Contacts", ("advocate", "manager")),
+    ("manager.funnel", "Funnel", ("manager", "admin")),
+    ("manager.speed", "Speed to lead", ("manager", "admin")),
+    ("manager.advocates", "Advocates", ("manager", "admin")),
     ("manager.board", "Live board", ("manager", "admin")),
     ("manager.spam", "Spam review", ("manager",)),
     ("manager.fulfilment", "Printed guides", ("manager",)),

@@ -244,6 +244,7 @@ class AuditAction(LabeledEnum):
     referrals_viewed = "referrals_viewed", "Viewed the referrals list"
     call_claimed = "call_claimed", "Took the next call"
     call_logged = "call_logged", "Logged a call"
+    report_exported = "report_exported", "Exported a report"
 
 
 class Skill(LabeledEnum):

@@ -97,6 +97,21 @@ def test_speed_to_lead_from_the_first_call(three_leads):
     assert reports.speed_to_lead(NOV19, NOV20, 15, form="callback").median == Bucket(10, 11)
 
 
+def test_speed_to_lead_per_form_and_per_first_caller(three_leads):
+    rollups.refresh()
+
+    by_form = reports.speed_by("form", NOV19, NOV20, 15)
+    by_caller = reports.speed_by("advocate_id", NOV19, NOV20, 15)
+
+    assert list(by_form) == ["callback", "guide"]
+    callback, guide = by_form["callback"], by_form["guide"]
+    assert (callback.leads, callback.attempted, callback.within_target) == (1, 1, 1)
+    assert (guide.leads, guide.attempted, guide.median) == (2, 1, Bucket(45, 46))
+    assert set(by_caller) == {three_leads["ann"], three_leads["bob"]}
+    assert by_caller[three_leads["bob"]].p90 == Bucket(45, 46)
+    assert reports.speed_by("form", date(2026, 11, 21), date(2026, 11, 30), 15) == {}
+
+
 def test_calls_per_advocate_on_the_day_they_were_made(three_leads):
     rollups.refresh()
 

@@ -1,4 +1,4 @@
-"""Managers' review screens: suspected spam, printed guides, the audit log."""
+"""Managers' screens: reports, the live board, suspected spam, printed guides, the audit log."""
 
 from flask import current_app, request
 
@@ -43,4 +43,11 @@ def before_id() -> int | None:
     return request.args.get("before_id", type=row_id)
 
 
-from crm.views.manager import audit_log, board, fulfilment, referrals, spam  # noqa: E402, F401  (registers views)
+from crm.views.manager import (  # noqa: E402, F401  (registers views)
+    audit_log,
+    board,
+    fulfilment,
+    referrals,
+    reports,
+    spam,
+)

@@ -1,0 +1,141 @@
+"""The funnel report: a cohort's stages against the period before, losses, breakdown, trend."""
+
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from crm.reports.charts import bar_chart, line_chart
+from crm.reports.tables import (
+    STAGE_LABELS,
+    Period,
+    Table,
+    lost_label,
+    share,
+    value_label,
+)
+from crm.services.rollups import reports
+from crm.services.rollups.fold import FUNNEL
+
+
+@dataclass(frozen=True)
+class FunnelReport:
+    period: Period
+    previous: Period
+    tables: dict[str, Table]
+    funnel_chart: Markup
+    trend_chart: Markup
+
+
+def funnel_report(
+    period: Period, by: str, by_label: str, filters: dict, names: dict[int, str]
+) -> FunnelReport:
+    """Every table and chart of the funnel page, for leads created in the period."""
+    previous = period.previous()
+    now = reports.funnel(period.start, period.end, **filters)
+    before = reports.funnel(previous.start, previous.end, **filters)
+    trend = reports.funnel_trend(period.start, period.end, **filters)
+    tables = {
+        "funnel": _stages_table(now, before),
+        "lost": _lost_table(now, before),
+        "breakdown": _breakdown_table(period, by, by_label, filters, names),
+        "trend": _trend_table(period, trend),
+    }
+    funnel_chart = bar_chart(
+        "funnel-chart",
+        f"Funnel of the leads created from {period}",
+        [(STAGE_LABELS[stage], now.reached[stage]) for stage in FUNNEL],
+    )
+    days = period.each_day()
+    empty = dict.fromkeys(FUNNEL, 0)
+    trend_chart = line_chart(
+        "trend-chart",
+        f"Daily trend from {period}: leads by the day they came in, and the stages they reached",
+        [day.isoformat() for day in days],
+        {STAGE_LABELS[stage]: [trend.get(day, empty)[stage] for day in days] for stage in FUNNEL},
+    )
+    return FunnelReport(period, previous, tables, funnel_chart, trend_chart)
+
+
+def _stages_table(now: reports.Funnel, before: reports.Funnel) -> Table:
+    rows = []
+    for number, stage in enumerate(FUNNEL):
+        above = FUNNEL[number - 1] if number else None
+        rows.append(
+            (
+                STAGE_LABELS[stage],
+                now.reached[stage],
+                share(now.reached[stage], now.reached[above]) if above else "",
+                before.reached[stage],
+                share(before.reached[stage], before.reached[above]) if above else "",
+                now.reached[stage] - before.reached[stage],
+            )
+        )
+    return Table(
+        "funnel",
+        "Stages reached",
+        (
+            "Stage",
+            "Leads",
+            "Conversion from the stage before",
+            "Previous period",
+            "Previous conversion",
+            "Change in leads",
+        ),
+        rows,
+    )
+
+
+def _lost_table(now: reports.Funnel, before: reports.Funnel) -> Table:
+    reasons = sorted(set(now.lost) | set(before.lost))
+    rows = [
+        (
+            lost_label(reason),
+            now.lost.get(reason, 0),
+            before.lost.get(reason, 0),
+            now.lost.get(reason, 0) - before.lost.get(reason, 0),
+        )
+        for reason in reasons
+    ]
+    return Table(
+        "lost",
+        "Closed without help, by reason",
+        ("Reason", "Leads", "Previous period", "Change"),
+        rows,
+        note="A lead lost and later helped counts here and in the funnel.",
+    )
+
+
+def _breakdown_table(
+    period: Period, by: str, by_label: str, filters: dict, names: dict[int, str]
+) -> Table:
+    per_value = reports.funnel_by(by, period.start, period.end, **filters)
+    rows = [
+        (
+            value_label(by, value, names),
+            *(funnel.reached[stage] for stage in FUNNEL),
+            share(funnel.reached["helped"], funnel.leads),
+        )
+        for value, funnel in per_value.items()
+    ]
+    # Most leads first; equal counts by name, so the order is the same on every request.
+    rows.sort(key=lambda row: (-row[1], row[0]))
+    return Table(
+        "breakdown",
+        f"By {by_label.lower()}",
+        (by_label, *(STAGE_LABELS[stage] for stage in FUNNEL), "Helped / leads"),
+        rows,
+    )
+
+
+def _trend_table(period: Period, trend: dict) -> Table:
+    empty = dict.fromkeys(FUNNEL, 0)
+    rows = [
+        (day.isoformat(), *(trend.get(day, empty)[stage] for stage in FUNNEL))
+        for day in period.each_day()
+    ]
+    return Table(
+        "trend",
+        "Day by day",
+        ("Day the leads came in", *(STAGE_LABELS[stage] for stage in FUNNEL)),
+        rows,
+    )

@@ -1,0 +1,110 @@
+"""The manager reports: funnel, speed-to-lead, advocates, each with a CSV per table.
+
+Pages show aggregates only and are not audited; every export is (who, which table, the
+filters and how many rows), since a file leaves the system.
+"""
+
+from flask import abort, current_app, render_template, request
+
+from crm.forms.reports import BREAKDOWNS, FunnelFilterForm, ReportPeriodForm
+from crm.models import utcnow
+from crm.models.enums import AuditAction
+from crm.reports.csv_export import csv_response, download_name
+from crm.reports.funnel_report import funnel_report
+from crm.reports.tables import Period
+from crm.reports.team_reports import advocates_report, speed_report
+from crm.services import users
+from crm.services.rollups.fold import org_day
+from crm.views.manager import bp
+from crm.views.staff import REPORT_READERS, audit_view, role_required
+
+TEMPLATES = {
+    "funnel": "manager/report_funnel.html",
+    "speed": "manager/report_speed.html",
+    "advocates": "manager/report_advocates.html",
+}
+
+
+def _names() -> dict[int, str]:
+    return {user.id: user.name for user in users.staff_list()}
+
+
+def _build(name: str):
+    """The report's filter form and, when the form is valid, the report itself."""
+    today = org_day(utcnow())
+    if name == "funnel":
+        form = FunnelFilterForm(request.args, today=today, staff=users.staff_list())
+    else:
+        form = ReportPeriodForm(request.args, today=today)
+    if not form.validate():
+        return form, None
+    period = Period(*form.period_or_default())
+    names = _names()
+    if name == "funnel":
+        by_label = dict(BREAKDOWNS)[form.by.data]
+        return form, funnel_report(period, form.by.data, by_label, form.filters(), names)
+    if name == "speed":
+        return form, speed_report(period, current_app.config["RESPONSE_TARGET_MINUTES"], names)
+    return form, advocates_report(period, names)
+
+
+def _page(name: str):
+    form, report = _build(name)
+    return render_template(
+        TEMPLATES[name], form=form, report=report, report_name=name, query=_query(form, report)
+    )
+
+
+def _query(form, report) -> dict:
+    """The filters as the CSV links carry them: the dates the page shows, always explicit."""
+    # The form's own fields only: anything else in the URL would not be a filter.
+    query = {name: value for name, value in request.args.items() if value and name in form}
+    if report is not None:
+        query |= {"start": report.period.start.isoformat(), "end": report.period.end.isoformat()}
+    return query
+
+
+@bp.get("/", endpoint="funnel")
+@role_required(*REPORT_READERS)
+def funnel_page():
+    """The funnel of leads created in a period, against the period before."""
+    return _page("funnel")
+
+
+@bp.get("/speed", endpoint="speed")
+@role_required(*REPORT_READERS)
+def speed_page():
+    """How soon new leads get their first call, by form and advocate; the contact rate."""
+    return _page("speed")
+
+
+@bp.get("/advocates", endpoint="advocates")
+@role_required(*REPORT_READERS)
+def advocates_page():
+    """Calls, reaches and handling time per advocate, and how far their leads got."""
+    return _page("advocates")
+
+
+@bp.get("/<any(funnel, speed, advocates):report>/<table>.csv", endpoint="report_csv")
+@role_required(*REPORT_READERS)
+def report_csv(report: str, table: str):
+    """One table of a report as CSV, with the page's filters; invalid filters show the page."""
+    form, built = _build(report)
+    if built is None:
+        return render_template(
+            TEMPLATES[report], form=form, report=None, report_name=report, query={}
+        )
+    if table not in built.tables:
+        abort(404)
+    chosen = built.tables[table]
+    audit_view(
+        AuditAction.report_exported,
+        detail={
+            "report": report,
+            "table": table,
+            "filters": _query(form, built),
+            "rows": len(chosen.rows),
+        },
+    )
+    filename = download_name(f"{report} {table}", org_day(utcnow()))
+    return csv_response(filename, chosen.header, chosen.rows)
