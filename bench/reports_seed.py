@@ -7,12 +7,12 @@ FROM generate_series each, no Python per row:
 - stage_changes: how far each lead got down the funnel (30% stay new, 25% attempting, 20%
   contacted, 12% qualified, 8% referred, 5% closed helped), one forward move per stage, each
   1-72 hours after the one before; one lead in four that did not end helped is then closed
-  as lost for a reason. About 1.7 moves per lead.
+  as lost for a reason. About 1.8 moves per lead.
 - calls: 2 to 14 attempts per lead (8 on average), the first minutes to two days after the
   lead (most within the hour), the next 1-47 hours apart; outcomes mostly no answer and
   voicemail, one in five reached; durations by outcome (reached: 2-30 minutes).
 
-No event is later than now. At 1M contacts: about 1.7M stage changes and 8M calls.
+No event is later than now. At 1M contacts: about 1.8M stage changes and 8M calls.
 """
 
 from bench.claims_seed import CLAIMERS
