@@ -47,6 +47,7 @@ bench: $(VENV)/.test-deps services
 	$(BIN)/python -m bench.followups
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.claims
+	$(BIN)/python -m bench.reports
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

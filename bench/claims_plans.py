@@ -5,24 +5,12 @@ parameters and runs each again under EXPLAIN (ANALYZE, BUFFERS) inside a transac
 is rolled back (an EXPLAIN ANALYZE of an UPDATE performs it), so nothing is claimed.
 """
 
-import re
-
 import sqlalchemy as sa
 
 from bench.claims_load import BARE_CLAIM_SQL
+from bench.staff_bench import explain as _explain
 
 WIDTH = 220  # characters of a plan line printed
-
-
-def _explain(connection, statement: str, parameters) -> dict:
-    analysed = f"EXPLAIN (ANALYZE, BUFFERS) {statement}"
-    lines = [row[0] for row in connection.exec_driver_sql(analysed, parameters).all()]
-    text = "\n".join(lines)
-    return {
-        "execution_ms": float(re.search(r"Execution Time: ([\d.]+) ms", text).group(1)),
-        "seq_scans": sorted(set(re.findall(r"Seq Scan on (\w+)", text))),
-        "plan": lines,
-    }
 
 
 def plans(app, user_ids: list[int]) -> dict[str, dict]:

@@ -1,10 +1,11 @@
 """What the staff-page benchmarks share: a seeded database, a signed-in browser, interleaved timing.
 
-bench.search and bench.claims both seed contacts with one INSERT ... SELECT FROM
+bench.search, bench.claims and bench.reports seed contacts with one INSERT ... SELECT FROM
 generate_series (bench/search_seed.py), serve the real app, sign the bench advocate in
 through the login form and time pages one request after another, targets interleaved.
 """
 
+import re
 import statistics
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from bench.run import RESULTS, ROOT, recreate_database
 from bench.search_seed import RELATED_SQL, contacts_sql
 
 ADVOCATE = ("bench-advocate@example.org", "correct horse battery staple 9")
+MANAGER = ("bench-manager@example.org", "correct horse battery staple 9")
 
 
 def flask(env: dict[str, str], *arguments: str) -> None:
@@ -65,9 +67,7 @@ def prepare(
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text("VACUUM ANALYZE"))
     engine.dispose()
-    email, password = ADVOCATE
-    flask(env, "crm", "create-user", "--email", email, "--name", "Pat Bencher",
-          "--role", "advocate", "--password", password)  # fmt: skip
+    create_user(env, ADVOCATE, "Pat Bencher", "advocate")
     return {
         "seed_s": seeded - started,
         "migration_0007_s": migrated - seeded,
@@ -75,12 +75,18 @@ def prepare(
     }
 
 
-def sign_in(port: int) -> Browser:
-    """A browser signed in as the bench advocate through the real login form."""
+def create_user(env: dict[str, str], credentials: tuple[str, str], name: str, role: str) -> None:
+    email, password = credentials
+    flask(env, "crm", "create-user", "--email", email, "--name", name,
+          "--role", role, "--password", password)  # fmt: skip
+
+
+def sign_in(port: int, credentials: tuple[str, str] = ADVOCATE) -> Browser:
+    """A browser signed in (as the bench advocate unless told) through the real login form."""
     browser = Browser(port)
     status, page = browser.request("GET", "/login")
     action, fields = hidden_fields(page)
-    email, password = ADVOCATE
+    email, password = credentials
     status, _ = browser.request(
         "POST", action or "/login", {**fields, "email": email, "password": password}
     )
@@ -125,4 +131,16 @@ def summarise(rounds: list[dict]) -> dict:
             figure: statistics.median(r[key][figure] for r in rounds) for figure in rounds[0][key]
         }
         for key in rounds[0]
+    }
+
+
+def explain(connection, statement: str, parameters) -> dict:
+    """EXPLAIN (ANALYZE, BUFFERS) of a statement the app sent, as its driver sent it."""
+    analysed = f"EXPLAIN (ANALYZE, BUFFERS) {statement}"
+    lines = [row[0] for row in connection.exec_driver_sql(analysed, parameters).all()]
+    text = "\n".join(lines)
+    return {
+        "execution_ms": float(re.search(r"Execution Time: ([\d.]+) ms", text).group(1)),
+        "seq_scans": sorted(set(re.findall(r"Seq Scan on (\w+)", text))),
+        "plan": lines,
     }

@@ -201,6 +201,32 @@ def test_an_id_still_being_written_is_waited_for(app_ctx):
 
 
 @pytest.mark.postgres_only
+@pytest.mark.parametrize("in_sql", [True, False])
+def test_a_rebuild_stops_before_an_id_still_being_written(app_ctx, in_sql):
+    """The set-based rebuild stops where the fold does, so the next refresh goes on there."""
+    before = add_lead(utc(20, 11)).id
+    db.session.commit()
+    other = db.engine.connect()
+    try:
+        with other.begin():
+            slow = other.execute(
+                sa.insert(Contact)
+                .values(first_name="Slow", last_name="Writer", email="slow@example.com")
+                .returning(Contact.id)
+            ).scalar_one()
+            fast = add_lead(datetime.now(UTC)).id  # recent: the gap below it is not settled
+            db.session.commit()
+            assert rollups.rebuild(in_sql=in_sql) == 1
+            assert set(db.session.scalars(sa.select(RollupContact.contact_id))) == {before}
+        rollups.refresh()
+    finally:
+        other.close()
+
+    folded = set(db.session.scalars(sa.select(RollupContact.contact_id)))
+    assert folded == {before, slow, fast}
+
+
+@pytest.mark.postgres_only
 def test_a_rolled_back_id_is_passed_over_after_the_grace(app_ctx):
     with db.engine.connect() as other, other.begin() as transaction:
         other.execute(

@@ -7,103 +7,35 @@ dimensions in between. Each roll-up table must then equal a direct computation o
 rows; refreshing again must change nothing, and a rebuild must give the same tables.
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from math import ceil
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.extensions import db
-from crm.models import CallDaily, Contact, FunnelDaily, SpeedDaily
-from crm.models.enums import CallOutcome, CloseOutcome, Diagnosis, FormKind, Stage
+from crm.models import CallDaily, FunnelDaily, SpeedDaily
 from crm.services import rollups
 from crm.services.rollups import reports
-from crm.services.stages import TRANSITIONS
 from tests.conftest import empty_all_tables
 from tests.rollup_data import (
     FUNNEL,
     add_advocate,
-    add_lead,
     expected_call_daily,
     expected_funnel_daily,
     expected_milestones,
     expected_speed_daily,
-    log_call,
     minutes_to_first_call,
-    move,
     rollup_rows,
     snapshot,
 )
+from tests.rollup_strategies import START, contact_fields, leads, write_lead
 
-# New York's midnight starting 7 March 2026; its midnights are 0, 1440 and 2820 minutes on.
-START = datetime(2026, 3, 7, 5, 0, tzinfo=UTC)
-MIDNIGHTS = (0, 1440, 2820)
-minutes = st.one_of(
-    st.integers(-90, 4 * 1440),
-    st.sampled_from(MIDNIGHTS).flatmap(lambda m: st.integers(m - 3, m + 3)),
-)
-maybe = st.none().__or__
-dimensions = st.fixed_dictionaries(
-    {
-        "utm_source": maybe(st.sampled_from(["google", "news"])),
-        "utm_campaign": maybe(st.just("spring")),
-        "diagnosis": maybe(st.sampled_from([Diagnosis.pleural, Diagnosis.peritoneal])),
-        "is_veteran": st.booleans(),
-        "state": maybe(st.sampled_from(["CA", "MA"])),
-        "advocate": maybe(st.integers(0, 1)),
-    }
-)
-leads = st.lists(
-    st.fixed_dictionaries(
-        {
-            "at": minutes,
-            "form": st.sampled_from(list(FormKind)),
-            "dimensions": dimensions,
-            # (which allowed move, minutes after the lead or the move before, outcome if closing)
-            "moves": st.lists(
-                st.tuples(st.integers(0, 9), st.integers(-30, 2000), st.sampled_from(CloseOutcome)),
-                max_size=4,
-            ),
-            "calls": st.lists(
-                st.tuples(
-                    st.integers(-5, 3000),
-                    st.integers(0, 1),
-                    st.sampled_from(CallOutcome),
-                    st.integers(0, 4000),
-                ),
-                max_size=3,
-            ),
-            "later": maybe(dimensions),
-        }
-    ),
-    min_size=1,
-    max_size=6,
-)
 PROPERTY = settings(
     max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-def _contact_fields(chosen: dict, advocates: list[int]) -> dict:
-    fields = {k: v for k, v in chosen.items() if k != "advocate"}
-    advocate = chosen["advocate"]
-    return fields | {"assigned_user_id": None if advocate is None else advocates[advocate]}
-
-
-def _write(lead: dict, advocates: list[int]) -> Contact:
-    at = START + timedelta(minutes=lead["at"])
-    contact = add_lead(at, lead["form"], **_contact_fields(lead["dimensions"], advocates))
-    for choice, gap, outcome in lead["moves"]:
-        allowed = TRANSITIONS[contact.stage]
-        to = allowed[choice % len(allowed)]
-        at += timedelta(minutes=gap)
-        move(contact, to, at, outcome if to == Stage.closed else None)
-    created = contact.created_at
-    for after, advocate, outcome, seconds in lead["calls"]:
-        log_call(contact, advocates[advocate], created + timedelta(minutes=after), outcome, seconds)
-    return contact
 
 
 def _nearest_rank(values: list[int], share: float) -> int:
@@ -145,14 +77,14 @@ def test_rollups_equal_a_direct_computation_over_raw_events(
     empty_all_tables()
     config_override(ORG_TIME_ZONE="America/New_York")
     advocates = [add_advocate(), add_advocate()]
-    written = [_write(lead, advocates) for lead in leads[:split]]
+    written = [write_lead(lead, advocates) for lead in leads[:split]]
     db.session.commit()
     rollups.refresh(batch_size=batch)
 
-    written += [_write(lead, advocates) for lead in leads[split:]]
+    written += [write_lead(lead, advocates) for lead in leads[split:]]
     for contact, lead in zip(written, leads, strict=True):
         if lead["later"] is not None:
-            for name, value in _contact_fields(lead["later"], advocates).items():
+            for name, value in contact_fields(lead["later"], advocates).items():
                 setattr(contact, name, value)
     db.session.commit()
     rollups.refresh(batch_size=batch)

@@ -64,13 +64,19 @@ def lock_watermarks() -> dict[str, RollupWatermark]:
     return {mark.name: mark for mark in db.session.scalars(query)}
 
 
-def next_rows(mark: RollupWatermark, now: datetime, grace: timedelta, limit: int) -> list:
-    """Up to `limit` rows past the watermark, in id order, stopping at an unsettled gap."""
-    model, columns = SOURCES[mark.name]
+def advance_horizon(mark: RollupWatermark, now: datetime, grace: timedelta) -> None:
+    """Settle the horizon once it is a grace old, and take a new one (the highest id now)."""
+    model, _ = SOURCES[mark.name]
     if mark.horizon_at is None or now - mark.horizon_at >= grace:
         mark.settled_id = max(mark.settled_id, mark.horizon_id)
         mark.horizon_id = db.session.scalar(sa.select(sa.func.max(model.id))) or 0
         mark.horizon_at = now
+
+
+def next_rows(mark: RollupWatermark, now: datetime, grace: timedelta, limit: int) -> list:
+    """Up to `limit` rows past the watermark, in id order, stopping at an unsettled gap."""
+    model, columns = SOURCES[mark.name]
+    advance_horizon(mark, now, grace)
     rows = db.session.execute(
         sa.select(*columns).where(model.id > mark.last_id).order_by(model.id).limit(limit)
     ).all()
