@@ -17,6 +17,10 @@ QUEUE_RANK_SQL = (
 )
 
 
+# Open, escalated for missing the response target, and still never attempted.
+BREACHED_SQL = "status = 'open' AND escalated_at IS NOT NULL AND attempts = 0"
+
+
 class CallTask(Base):
     __tablename__ = "call_tasks"
     __table_args__ = (
@@ -30,6 +34,14 @@ class CallTask(Base):
             "id",
             postgresql_where=sa.text("status = 'open'"),
             sqlite_where=sa.text("status = 'open'"),
+        ),
+        # The live board's "response target missed": escalated, open, never attempted.
+        sa.Index(
+            "ix_call_tasks_breached",
+            "due_at",
+            "id",
+            postgresql_where=sa.text(BREACHED_SQL),
+            sqlite_where=sa.text(BREACHED_SQL),
         ),
         # "Do I hold a call?": an advocate's open claims only, not every call they ever took.
         sa.Index(

@@ -1,7 +1,8 @@
 """The managers' live board: the queue and the team right now, in bounded, indexed reads.
 
-Every count walks ix_call_tasks_claim_order and stops at BOARD_COUNT_CAP, and every list
-stops at BOARD_LIST_SIZE: the board answers as fast on a million contacts as on a thousand.
+Every count walks an index (ix_call_tasks_claim_order, ix_call_tasks_breached) and stops at
+BOARD_COUNT_CAP, and every list stops at BOARD_LIST_SIZE, so the work does not grow with the
+number of contacts.
 It shows contacts by id only: no names, so a wall screen shows no one's data.
 """
 
@@ -12,10 +13,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from crm.extensions import db
-from crm.models import CallTask, Contact, StaffSession, User
-from crm.models.enums import CallReason, Role
+from crm.models import CallTask, StaffSession, User
+from crm.models.call_task import BREACHED_SQL
+from crm.models.enums import Role
 from crm.services.queue import rules
-from crm.services.queue.overview import BANDS, band_conditions, capped_count
+from crm.services.queue.overview import BANDS, band_conditions
 
 BOARD_LIST_SIZE = 10
 
@@ -49,28 +51,23 @@ def live_board(now: datetime) -> LiveBoard:
     cap = current_app.config["BOARD_COUNT_CAP"]
     target = timedelta(minutes=current_app.config["RESPONSE_TARGET_MINUTES"])
     moment = rules.now_parameter()
-    due = sa.and_(rules.waiting(moment), CallTask.due_at <= moment, rules.may_be_called())
+    # Calls owed and due, read from the tasks alone: whether each contact may still be called
+    # is checked when someone claims it (a refusal cancels its calls at once anyway).
+    due = sa.and_(rules.waiting(moment), CallTask.due_at <= moment)
     depth = {
-        band: capped_count(sa.and_(due, condition), now, cap)
+        band: _capped(sa.and_(due, condition), now, cap)
         for band, condition in band_conditions(now - target).items()
     }
     oldest = _first(sa.and_(due, CallTask.queue_rank == 0), now, 1)
     # Escalated and still never attempted: the promise of a quick callback is broken now.
-    breached = sa.and_(
-        rules.is_open(),
-        CallTask.queue_rank == 0,
-        CallTask.due_at <= now - target,
-        CallTask.reason == CallReason.requested_callback,
-        CallTask.escalated_at.is_not(None),
-        CallTask.attempts == 0,
-        Contact.merged_into_id.is_(None),
-    )
+    # Written as ix_call_tasks_breached's own predicate, so the index serves it.
+    breached = sa.text(BREACHED_SQL)
     return LiveBoard(
         now=now,
         depth=depth,
         oldest_callback=next(iter(oldest), None),
-        breach_count=capped_count(breached, now, cap),
-        breaches=_first(breached, now, BOARD_LIST_SIZE),
+        breach_count=_capped_breaches(breached, cap),
+        breaches=_breaches(breached),
         team=_team(now),
         cap=cap,
     )
@@ -79,13 +76,35 @@ def live_board(now: datetime) -> LiveBoard:
 def _first(condition: sa.ColumnElement, now: datetime, limit: int) -> list[Waiting]:
     rows = db.session.execute(
         sa.select(CallTask.contact_id, CallTask.due_at)
-        .join(Contact, Contact.id == CallTask.contact_id)
         .where(condition)
         .order_by(*rules.CLAIM_ORDER)
         .limit(limit),
         {"now": now},
     ).all()
     return [Waiting(row.contact_id, row.due_at) for row in rows]
+
+
+def _capped(condition: sa.ColumnElement, now: datetime, cap: int) -> int:
+    """How many tasks match, counting no further than cap + 1, along the claim order."""
+    first = (
+        sa.select(CallTask.id).where(condition).order_by(*rules.CLAIM_ORDER).limit(cap + 1)
+    ).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(first), {"now": now})
+
+
+def _breaches(breached: sa.ColumnElement) -> list[Waiting]:
+    rows = db.session.execute(
+        sa.select(CallTask.contact_id, CallTask.due_at)
+        .where(breached)
+        .order_by(CallTask.due_at, CallTask.id)
+        .limit(BOARD_LIST_SIZE)
+    ).all()
+    return [Waiting(row.contact_id, row.due_at) for row in rows]
+
+
+def _capped_breaches(breached: sa.ColumnElement, cap: int) -> int:
+    first = sa.select(CallTask.id).where(breached).limit(cap + 1).subquery()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(first))
 
 
 def _team(now: datetime) -> list[TeamMember]:
