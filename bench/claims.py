@@ -36,8 +36,7 @@ from bench.claims_load import bare_claims, real_claims
 from bench.claims_plans import plans, print_plans
 from bench.run import RESULTS, serve
 from bench.settings import server_env
-from bench.staff_bench import measure, p95, prepare, sign_in, summarise
-from config import normalise_database_url
+from bench.staff_bench import database_sizes, measure, p95, prepare, sign_in, summarise, verdict
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench_claims"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
@@ -196,28 +195,19 @@ def report(claims: dict, pages: dict, large: str, small: str, prepared: dict) ->
     }
     print()
     for name, (value, goal) in figures.items():
-        verdict = (
-            "for information"
-            if goal is None
-            else f"goal <= {goal}: " + ("met" if value <= goal else "MISSED")
-        )
-        print(f"{name:<36} {value:7.2f}  ({verdict})")
+        print(f"{name:<36} {value:7.2f}  ({verdict(value, goal)})")
     doubles = claims["double_claims_across_both"]
-    verdict = "met" if doubles == 0 else "MISSED"
+    met_zero = "met" if doubles == 0 else "MISSED"
     ids = claims["claimed_ids"]
-    print(f"{'double claims (every returned id)':<36} {doubles:7d}  (goal 0: {verdict}, over "
+    print(f"{'double claims (every returned id)':<36} {doubles:7d}  (goal 0: {met_zero}, over "
           + ", ".join(f"{ids[kind]} {kind}" for kind in CLAIM_KINDS) + " claimed ids)")  # fmt: skip
     return {name: value for name, (value, _) in figures.items()}
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    large_url = normalise_database_url(args.database_url)
-    small_url = str(make_url(large_url).set(database=make_url(large_url).database + "_small"))
-    sizes = {
-        f"{args.contacts // 1000}k": (large_url, args.contacts),
-        f"{args.small // 1000}k": (small_url, args.small),
-    }
+    sizes = database_sizes(args)
+    large_url = next(iter(sizes.values()))[0]
     large, small = list(sizes)
     RESULTS.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]

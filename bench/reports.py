@@ -31,8 +31,16 @@ from bench import claims_seed, reports_seed
 from bench.reports_plans import plans, print_plans
 from bench.run import RESULTS, serve
 from bench.settings import server_env
-from bench.staff_bench import MANAGER, create_user, measure, prepare, sign_in, summarise
-from config import normalise_database_url
+from bench.staff_bench import (
+    MANAGER,
+    create_user,
+    database_sizes,
+    measure,
+    prepare,
+    sign_in,
+    summarise,
+    verdict,
+)
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench_reports"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
@@ -165,22 +173,12 @@ def report(pages: dict, figures: dict, prepared: dict, rebuilt: dict, sizes: dic
         print(f"{size + ' ' + target:<22} {row['p50_ms']:8.2f} {row['p95_ms']:8.2f}")
     print()
     for name, (value, goal) in figures.items():
-        verdict = (
-            "for information"
-            if goal is None
-            else f"goal <= {goal}: " + ("met" if value <= goal else "MISSED")
-        )
-        print(f"{name:<30} {value:6.2f}  ({verdict})")
+        print(f"{name:<30} {value:6.2f}  ({verdict(value, goal)})")
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    large_url = normalise_database_url(args.database_url)
-    small_url = str(make_url(large_url).set(database=make_url(large_url).database + "_small"))
-    sizes = {
-        f"{args.contacts // 1000}k": (large_url, args.contacts),
-        f"{args.small // 1000}k": (small_url, args.small),
-    }
+    sizes = database_sizes(args)
     large, small = list(sizes)
     RESULTS.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]

@@ -30,8 +30,7 @@ from sqlalchemy.engine import make_url
 from bench.run import RESULTS, serve
 from bench.search_plans import print_plans, search_plans
 from bench.settings import server_env
-from bench.staff_bench import measure, prepare, sign_in, summarise
-from config import normalise_database_url
+from bench.staff_bench import database_sizes, measure, prepare, sign_in, summarise, verdict
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/crm_bench_search"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
@@ -126,22 +125,13 @@ def report(summary: dict, figures: dict[str, float], prepared: dict) -> None:
             if name.endswith("/empty")
             else GOAL_FLAT
         )
-        verdict = (
-            "for information"
-            if goal is None
-            else f"goal <= {goal}: " + ("met" if value <= goal else "MISSED")
-        )
-        print(f"{name:<36} {value:5.2f}  ({verdict})")
+        print(f"{name:<36} {value:5.2f}  ({verdict(value, goal)})")
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    large_url = normalise_database_url(args.database_url)
-    small_url = str(make_url(large_url).set(database=make_url(large_url).database + "_small"))
-    sizes = {
-        f"{args.contacts // 1000}k": (large_url, args.contacts),
-        f"{args.small // 1000}k": (small_url, args.small),
-    }
+    sizes = database_sizes(args)
+    large_url = next(iter(sizes.values()))[0]
     RESULTS.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()[0]
     with (

@@ -144,3 +144,24 @@ def explain(connection, statement: str, parameters) -> dict:
         "seq_scans": sorted(set(re.findall(r"Seq Scan on (\w+)", text))),
         "plan": lines,
     }
+
+
+def database_sizes(args) -> dict[str, tuple[str, int]]:
+    """The large and small databases a run seeds: {"1000k": (url, contacts), "10k": ...}."""
+    from sqlalchemy.engine import make_url
+
+    from config import normalise_database_url
+
+    large = normalise_database_url(args.database_url)
+    small = str(make_url(large).set(database=make_url(large).database + "_small"))
+    return {
+        f"{args.contacts // 1000}k": (large, args.contacts),
+        f"{args.small // 1000}k": (small, args.small),
+    }
+
+
+def verdict(value: float, goal: float | None) -> str:
+    """How a ratio stands against its goal (None: printed for information only)."""
+    if goal is None:
+        return "for information"
+    return f"goal <= {goal}: " + ("met" if value <= goal else "MISSED")
