@@ -66,45 +66,34 @@ def live_board(now: datetime) -> LiveBoard:
         now=now,
         depth=depth,
         oldest_callback=next(iter(oldest), None),
-        breach_count=_capped_breaches(breached, cap),
-        breaches=_breaches(breached),
+        breach_count=_capped(breached, now, cap, order=BREACH_ORDER),
+        breaches=_first(breached, now, BOARD_LIST_SIZE, order=BREACH_ORDER),
         team=_team(now),
         cap=cap,
     )
 
 
-def _first(condition: sa.ColumnElement, now: datetime, limit: int) -> list[Waiting]:
+# The breaches' index (ix_call_tasks_breached) holds them by due time.
+BREACH_ORDER = (CallTask.due_at, CallTask.id)
+
+
+def _first(
+    condition: sa.ColumnElement, now: datetime, limit: int, order=rules.CLAIM_ORDER
+) -> list[Waiting]:
     rows = db.session.execute(
         sa.select(CallTask.contact_id, CallTask.due_at)
         .where(condition)
-        .order_by(*rules.CLAIM_ORDER)
+        .order_by(*order)
         .limit(limit),
         {"now": now},
     ).all()
     return [Waiting(row.contact_id, row.due_at) for row in rows]
 
 
-def _capped(condition: sa.ColumnElement, now: datetime, cap: int) -> int:
-    """How many tasks match, counting no further than cap + 1, along the claim order."""
-    first = (
-        sa.select(CallTask.id).where(condition).order_by(*rules.CLAIM_ORDER).limit(cap + 1)
-    ).subquery()
+def _capped(condition: sa.ColumnElement, now: datetime, cap: int, order=rules.CLAIM_ORDER) -> int:
+    """How many tasks match, counting no further than cap + 1, in the order an index holds."""
+    first = (sa.select(CallTask.id).where(condition).order_by(*order).limit(cap + 1)).subquery()
     return db.session.scalar(sa.select(sa.func.count()).select_from(first), {"now": now})
-
-
-def _breaches(breached: sa.ColumnElement) -> list[Waiting]:
-    rows = db.session.execute(
-        sa.select(CallTask.contact_id, CallTask.due_at)
-        .where(breached)
-        .order_by(CallTask.due_at, CallTask.id)
-        .limit(BOARD_LIST_SIZE)
-    ).all()
-    return [Waiting(row.contact_id, row.due_at) for row in rows]
-
-
-def _capped_breaches(breached: sa.ColumnElement, cap: int) -> int:
-    first = sa.select(CallTask.id).where(breached).limit(cap + 1).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(first))
 
 
 def _team(now: datetime) -> list[TeamMember]:
