@@ -3,7 +3,7 @@ and what the roll-ups must hold, computed directly from those raw rows."""
 
 import itertools
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from crm.models import (
     Contact,
     ContactMilestone,
     FunnelDaily,
+    ReportSlice,
     SpeedDaily,
     StageChange,
     Submission,
@@ -199,4 +200,42 @@ def snapshot() -> dict:
         "funnel": rollup_rows(FunnelDaily),
         "speed": rollup_rows(SpeedDaily),
         "calls": rollup_rows(CallDaily),
+        "slices": rollup_rows(ReportSlice),
     }
+
+
+_FUNNEL_DIMENSIONS = (
+    "form",
+    "source",
+    "medium",
+    "campaign",
+    "diagnosis",
+    "is_veteran",
+    "state",
+    "advocate_id",
+)
+
+
+def _slice_text(value) -> str:
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def expected_slices(funnel: dict, speed: dict, calls: dict) -> dict:
+    """The report slices the daily tables' rows make: every dimension, every span 1..1024."""
+    slices: dict = {}
+
+    def add(family, day, pairs, measure, n, total=0):
+        for dimension, value in pairs:
+            for span in (2**k for k in range(11)):
+                first = day - timedelta(days=(day - date(1970, 1, 1)).days % span)
+                key = (family, dimension, span, first, _slice_text(value), measure)
+                n_so_far, total_so_far = slices.get(key, (0, 0))
+                slices[key] = (n_so_far + n, total_so_far + total)
+
+    for (day, *values, stage), n in funnel.items():
+        add("funnel", day, [("", ""), *zip(_FUNNEL_DIMENSIONS, values, strict=True)], stage, n)
+    for (day, form, advocate, minutes), n in speed.items():
+        add("speed", day, [("", ""), ("form", form), ("advocate_id", advocate)], str(minutes), n)
+    for (day, user, outcome, seconds), (n, total) in calls.items():
+        add("calls", day, [("user_id", user)], f"{outcome}/{seconds}", n, total)
+    return {key: amounts for key, amounts in slices.items() if any(amounts)}

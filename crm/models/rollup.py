@@ -107,3 +107,38 @@ class CallDaily(Base):
     seconds_bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     calls: Mapped[int] = mapped_column(default=0)
     seconds_total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class ReportSlice(Base):
+    """A measure summed over a block of days, for all leads or one value of one dimension.
+
+    The roll-ups above at a coarser grain, so that a report reads the same few rows whatever
+    the number of leads: `span` is the block's length in days (a power of two) and `day` its
+    first day, aligned on a multiple of the span (crm/services/rollups/slices.py). Families:
+    "funnel" (measure: milestone; dimension '' or a funnel_daily dimension), "speed"
+    (measure: minutes bucket; '', form, advocate_id) and "calls" (measure: outcome and
+    handling-time bucket; dimension user_id; `total` holds the seconds).
+    """
+
+    __tablename__ = "report_slices"
+    # The amounts ride in the key's index on PostgreSQL: a report's read is then index-only.
+    __table_args__ = (
+        sa.PrimaryKeyConstraint(
+            "family",
+            "dimension",
+            "span",
+            "day",
+            "value",
+            "measure",
+            postgresql_include=["n", "total"],
+        ),
+    )
+
+    family: Mapped[str] = _key_text(8)
+    dimension: Mapped[str] = _key_text(16)
+    span: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    value: Mapped[str] = _key_text()
+    measure: Mapped[str] = _key_text(48)
+    n: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(sa.BigInteger, default=0)

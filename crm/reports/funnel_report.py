@@ -31,13 +31,15 @@ def funnel_report(
 ) -> FunnelReport:
     """Every table and chart of the funnel page, for leads created in the period."""
     previous = period.previous()
-    now = reports.funnel(period.start, period.end, **filters)
-    before = reports.funnel(previous.start, previous.end, **filters)
+    figures = reports.funnel_page(
+        (period.start, period.end), (previous.start, previous.end), by, filters
+    )
+    now, before = figures.now, figures.before
     trend = reports.funnel_trend(period.start, period.end, **filters)
     tables = {
         "funnel": _stages_table(now, before),
         "lost": _lost_table(now, before),
-        "breakdown": _breakdown_table(period, by, by_label, filters, names),
+        "breakdown": _breakdown_table(figures.breakdown, by, by_label, names),
         "trend": _trend_table(period, trend),
     }
     funnel_chart = bar_chart(
@@ -106,9 +108,8 @@ def _lost_table(now: reports.Funnel, before: reports.Funnel) -> Table:
 
 
 def _breakdown_table(
-    period: Period, by: str, by_label: str, filters: dict, names: dict[int, str]
+    per_value: dict[object, reports.Funnel], by: str, by_label: str, names: dict[int, str]
 ) -> Table:
-    per_value = reports.funnel_by(by, period.start, period.end, **filters)
     rows = [
         (
             value_label(by, value, names),

@@ -18,10 +18,9 @@ class TeamReport:
 
 def speed_report(period: Period, target: int, names: dict[int, str]) -> TeamReport:
     """Lead to first call by form and by advocate, and how often a call reaches someone."""
-    overall = reports.speed_to_lead(period.start, period.end, target)
-    by_form = reports.speed_by("form", period.start, period.end, target)
-    by_advocate = reports.speed_by("advocate_id", period.start, period.end, target)
-    calls = reports.advocate_calls(period.start, period.end)
+    figures = reports.speed_page(period.start, period.end, target)
+    overall, by_form, by_advocate = figures.overall, figures.by_form, figures.by_advocate
+    calls = figures.calls
     forms = [("All forms", overall)] + [
         (value_label("form", form, names), speed) for form, speed in by_form.items()
     ]

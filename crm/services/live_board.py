@@ -8,12 +8,14 @@ It shows contacts by id only: no names, so a wall screen shows no one's data.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
 
 from crm.extensions import db
 from crm.models import CallTask, StaffSession, User
+from crm.models.base import UTCDateTime
 from crm.models.call_task import BREACHED_SQL
 from crm.models.enums import Role
 from crm.services.queue import rules
@@ -50,24 +52,19 @@ def live_board(now: datetime) -> LiveBoard:
     """Queue depth by band, the oldest waiting callback, breaches now and who is at work."""
     cap = current_app.config["BOARD_COUNT_CAP"]
     target = timedelta(minutes=current_app.config["RESPONSE_TARGET_MINUTES"])
-    moment = rules.now_parameter()
-    # Calls owed and due, read from the tasks alone: whether each contact may still be called
-    # is checked when someone claims it (a refusal cancels its calls at once anyway).
-    due = sa.and_(rules.waiting(moment), CallTask.due_at <= moment)
-    depth = {
-        band: _capped(sa.and_(due, condition), now, cap)
-        for band, condition in band_conditions(now - target).items()
-    }
-    oldest = _first(sa.and_(due, CallTask.queue_rank == 0), now, 1)
-    # Escalated and still never attempted: the promise of a quick callback is broken now.
-    # Written as ix_call_tasks_breached's own predicate, so the index serves it.
-    breached = sa.text(BREACHED_SQL)
+    parameters = {"now": now, "overdue_before": now - target, "cap": cap + 1}
+    counts = db.session.execute(_counts_statement(), parameters).one()._asdict()
+    waiting: dict[str, list[Waiting]] = {"oldest": [], "breach": []}
+    for which, contact_id, due_at in db.session.execute(
+        _lists_statement(), parameters | {"list_size": BOARD_LIST_SIZE}
+    ):
+        waiting[which].append(Waiting(contact_id, due_at))
     return LiveBoard(
         now=now,
-        depth=depth,
-        oldest_callback=next(iter(oldest), None),
-        breach_count=_capped(breached, now, cap, order=BREACH_ORDER),
-        breaches=_first(breached, now, BOARD_LIST_SIZE, order=BREACH_ORDER),
+        depth={band: counts[band] for band in BANDS},
+        oldest_callback=next(iter(waiting["oldest"]), None),
+        breach_count=counts["breaches"],
+        breaches=sorted(waiting["breach"], key=lambda row: (row.due_at, row.contact_id)),
         team=_team(now),
         cap=cap,
     )
@@ -77,23 +74,57 @@ def live_board(now: datetime) -> LiveBoard:
 BREACH_ORDER = (CallTask.due_at, CallTask.id)
 
 
-def _first(
-    condition: sa.ColumnElement, now: datetime, limit: int, order=rules.CLAIM_ORDER
-) -> list[Waiting]:
-    rows = db.session.execute(
-        sa.select(CallTask.contact_id, CallTask.due_at)
+def _due() -> sa.ColumnElement:
+    # Calls owed and due, read from the tasks alone: whether each contact may still be called
+    # is checked when someone claims it (a refusal cancels its calls at once anyway).
+    moment = rules.now_parameter()
+    return sa.and_(rules.waiting(moment), CallTask.due_at <= moment)
+
+
+def _breached() -> sa.ColumnElement:
+    # Escalated and still never attempted: the promise of a quick callback is broken now.
+    # Written as ix_call_tasks_breached's own predicate, so the index serves it.
+    return sa.text(BREACHED_SQL)
+
+
+def _capped(condition: sa.ColumnElement, order=rules.CLAIM_ORDER) -> sa.ScalarSelect:
+    """How many tasks match, counting no further than :cap, in the order an index holds."""
+    first = (
+        sa.select(CallTask.id)
         .where(condition)
         .order_by(*order)
-        .limit(limit),
-        {"now": now},
-    ).all()
-    return [Waiting(row.contact_id, row.due_at) for row in rows]
+        .limit(sa.bindparam("cap", type_=sa.Integer))
+        .subquery()
+    )
+    return sa.select(sa.func.count()).select_from(first).scalar_subquery()
 
 
-def _capped(condition: sa.ColumnElement, now: datetime, cap: int, order=rules.CLAIM_ORDER) -> int:
-    """How many tasks match, counting no further than cap + 1, in the order an index holds."""
-    first = (sa.select(CallTask.id).where(condition).order_by(*order).limit(cap + 1)).subquery()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(first), {"now": now})
+@cache
+def _counts_statement() -> sa.Select:
+    """Every count of the board in one statement (one round trip), built once."""
+    overdue_before = sa.bindparam("overdue_before", type_=UTCDateTime())
+    bands = band_conditions(overdue_before)
+    return sa.select(
+        *(_capped(sa.and_(_due(), bands[band])).label(band) for band in BANDS),
+        _capped(_breached(), order=BREACH_ORDER).label("breaches"),
+    )
+
+
+@cache
+def _lists_statement() -> sa.CompoundSelect:
+    """The oldest waiting callback and the first breaches, in one statement, built once."""
+
+    def first(which: str, condition, order, limit) -> sa.Select:
+        rows = sa.select(
+            sa.literal_column(f"'{which}'").label("which"), CallTask.contact_id, CallTask.due_at
+        )
+        chosen = rows.where(condition).order_by(*order).limit(limit).subquery()
+        return sa.select(chosen.c.which, chosen.c.contact_id, chosen.c.due_at)
+
+    return sa.union_all(
+        first("oldest", sa.and_(_due(), CallTask.queue_rank == 0), rules.CLAIM_ORDER, 1),
+        first("breach", _breached(), BREACH_ORDER, sa.bindparam("list_size", type_=sa.Integer)),
+    )
 
 
 def _team(now: datetime) -> list[TeamMember]:

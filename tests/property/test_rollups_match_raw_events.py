@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.extensions import db
-from crm.models import CallDaily, FunnelDaily, SpeedDaily
+from crm.models import CallDaily, FunnelDaily, ReportSlice, SpeedDaily
 from crm.services import rollups
 from crm.services.rollups import reports
+from crm.services.rollups.upsert import DIMENSIONS
 from tests.conftest import empty_all_tables
 from tests.rollup_data import (
     FUNNEL,
@@ -24,6 +25,7 @@ from tests.rollup_data import (
     expected_call_daily,
     expected_funnel_daily,
     expected_milestones,
+    expected_slices,
     expected_speed_daily,
     minutes_to_first_call,
     rollup_rows,
@@ -47,6 +49,17 @@ def _check_against_raw_events() -> None:
     assert rollup_rows(FunnelDaily) == dict(expected_funnel_daily())
     assert rollup_rows(SpeedDaily) == dict(expected_speed_daily())
     assert rollup_rows(CallDaily) == expected_call_daily()
+    expected = expected_slices(
+        expected_funnel_daily(), expected_speed_daily(), expected_call_daily()
+    )
+    assert rollup_rows(ReportSlice) == expected
+
+
+def _shown(name: str, value):
+    """A funnel_daily key value as the reports name it (None where the lead had none)."""
+    if name == "is_veteran":
+        return value
+    return None if value in ("", 0) else value
 
 
 def _check_reports() -> None:
@@ -59,6 +72,32 @@ def _check_reports() -> None:
     assert reports.funnel(first_night, first_night).leads == sum(
         n for k, n in expected.items() if k[0] == first_night and k[-1] == "new"
     )
+    # Read from the slices (one dimension) and from funnel_daily (two): the same answers.
+    for index, name in enumerate(DIMENSIONS):
+        direct: dict = {}
+        for key, n in expected.items():
+            if key[-1] == "new" and start <= key[0] <= end:
+                value = key[1 + index]
+                direct[value] = direct.get(value, 0) + n
+        answered_by = reports.funnel_by(name, start, end)
+        assert {_shown(name, v): n for v, n in direct.items()} == {
+            value: f.leads for value, f in answered_by.items()
+        }
+        # With a second filter (the lead gave no state, or their first form was the guide)
+        # the answer comes from funnel_daily: check it against the raw rows too.
+        other = "state" if name != "state" else "form"
+        other_index, other_value = DIMENSIONS.index(other), "" if other == "state" else "guide"
+        for value, funnel in answered_by.items():
+            assert reports.funnel(start, end, **{name: value}).reached == funnel.reached
+            both = reports.funnel(start, end, **{name: value, other: other_value or None})
+            assert both.leads == sum(
+                n
+                for key, n in expected.items()
+                if key[-1] == "new"
+                and start <= key[0] <= end
+                and _shown(name, key[1 + index]) == value
+                and key[1 + other_index] == other_value
+            )
     waits = list(minutes_to_first_call().values())
     speed = reports.speed_to_lead(start, end, target_minutes=15)
     assert speed.attempted == len(waits)

@@ -29,6 +29,9 @@ Design (issue 9, "Fast at scale"):
   for it; medians and p90 come from the histogram (buckets.py), exact to the bucket.
 - call_daily: day of the call (ORG_TIME_ZONE) x advocate x outcome x handling-time bucket
   → calls and total seconds.
+- report_slices: the three daily tables summed per dimension over power-of-two blocks of
+  days (slices.py), changed with them; what the reports read unless they combine a filter
+  with a breakdown.
 - `rebuild` empties the roll-ups and folds everything in again, in one transaction, so
   readers see the old figures until it commits; on PostgreSQL in set-based statements.
   Changing ORG_TIME_ZONE needs a rebuild.
@@ -45,6 +48,7 @@ from crm.models import (
     CallDaily,
     ContactMilestone,
     FunnelDaily,
+    ReportSlice,
     RollupContact,
     SpeedDaily,
     utcnow,
@@ -132,7 +136,7 @@ def rebuild(
     limit = batch_size or current_app.config["ROLLUP_BATCH_SIZE"]
     marks = lock_watermarks()
     # DELETE, not TRUNCATE: TRUNCATE would lock readers out until the rebuild commits.
-    for model in (FunnelDaily, SpeedDaily, CallDaily, ContactMilestone, RollupContact):
+    for model in (ReportSlice, FunnelDaily, SpeedDaily, CallDaily, ContactMilestone, RollupContact):
         db.session.execute(sa.delete(model))
     for name in SOURCES:
         marks[name].last_id = 0
@@ -148,4 +152,6 @@ def rebuild(
             folded, more = _fold_batch(now, limit, sync)
             total += folded
     db.session.commit()
+    if in_sql:
+        set_based.vacuum_rebuilt()
     return total

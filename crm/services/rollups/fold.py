@@ -7,37 +7,16 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
-from crm.models import (
-    CallDaily,
-    Contact,
-    ContactMilestone,
-    FunnelDaily,
-    RollupContact,
-    SpeedDaily,
-    Submission,
-)
+from crm.models import Contact, ContactMilestone, RollupContact, Submission
 from crm.models.enums import CloseOutcome, Stage
 from crm.services.rollups.buckets import MINUTE_BOUNDS, SECOND_BOUNDS, bucket_of
+from crm.services.rollups.slices import bump_calls, bump_funnel, bump_speed
+from crm.services.rollups.upsert import DIMENSIONS
 
 FUNNEL = ("new", "attempting", "contacted", "qualified", "referred", "helped")
 LOST = "lost:"
-# A lead's report dimensions, in funnel_daily's key order (then the stage).
-DIMENSIONS = (
-    "form",
-    "source",
-    "medium",
-    "campaign",
-    "diagnosis",
-    "is_veteran",
-    "state",
-    "advocate_id",
-)
-FUNNEL_KEY = ("day", *DIMENSIONS, "stage")
-SPEED_KEY = ("day", "form", "advocate_id", "minutes_bucket")
-CALL_KEY = ("day", "user_id", "outcome", "seconds_bucket")
 
 
 def org_day(moment: datetime) -> date:
@@ -72,24 +51,6 @@ def _dimension_columns() -> dict[str, sa.ColumnElement]:
         "state": sa.func.coalesce(Contact.state, ""),
         "advocate_id": sa.func.coalesce(Contact.assigned_user_id, 0),
     }
-
-
-def bump(model, key: tuple[str, ...], amounts: tuple[str, ...], deltas: dict) -> None:
-    """Add each delta to its key's row, creating the row at zero first (an upsert)."""
-    if not deltas:
-        return
-    table = model.__table__
-    dialect = db.session.get_bind().dialect.name
-    statement = (postgresql if dialect == "postgresql" else sqlite).insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(key),
-        set_={name: table.c[name] + statement.excluded[name] for name in amounts},
-    )
-    rows = []
-    for values, added in deltas.items():
-        added = added if isinstance(added, tuple) else (added,)
-        rows.append(dict(zip(key, values, strict=True)) | dict(zip(amounts, added, strict=True)))
-    db.session.execute(statement, rows)
 
 
 def _funnel_key(lead: RollupContact, stage: str) -> tuple:
@@ -158,7 +119,7 @@ def _reach(reached: Iterable[tuple[int, str, datetime]]) -> None:
         elif at < milestone.reached_at:
             milestone.reached_at = at  # a backdated event: counts stay, the time moves
     db.session.flush()
-    bump(FunnelDaily, FUNNEL_KEY, ("contacts",), counts)
+    bump_funnel(counts)
 
 
 def fold_stage_changes(changes: list) -> None:
@@ -187,7 +148,7 @@ def fold_calls(calls: list) -> None:
         per_day[key] = (calls_so_far + 1, seconds + call.duration_seconds)
         if call.contact_id not in first or call.created_at < first[call.contact_id][0]:
             first[call.contact_id] = (call.created_at, call.user_id)
-    bump(CallDaily, CALL_KEY, ("calls", "seconds_total"), per_day)
+    bump_calls(per_day)
     speed: Counter = Counter()
     for contact_id, lead in _leads(first).items():
         at, user_id = first[contact_id]
@@ -198,7 +159,7 @@ def fold_calls(calls: list) -> None:
         lead.first_call_at, lead.first_caller_id = at, user_id
         speed[_speed_key(lead)] += 1
     db.session.flush()
-    bump(SpeedDaily, SPEED_KEY, ("contacts",), {k: n for k, n in speed.items() if n})
+    bump_speed(speed)
 
 
 def _speed_key(lead: RollupContact) -> tuple:
@@ -244,5 +205,5 @@ def sync_dimensions(since: datetime, after_id: int, limit: int) -> tuple[int, in
         for stage in stages.get(lead.contact_id, ()):
             counts[_funnel_key(lead, stage)] += 1
     db.session.flush()
-    bump(FunnelDaily, FUNNEL_KEY, ("contacts",), {k: n for k, n in counts.items() if n})
+    bump_funnel(counts)
     return len(rows), (rows[-1][0].contact_id if len(rows) == limit else None)

@@ -1,4 +1,4 @@
-"""A rebuild of the roll-ups in five set-based statements, for PostgreSQL at scale.
+"""A rebuild of the roll-ups in a few set-based statements, for PostgreSQL at scale.
 
 The fold (fold.py) takes events a batch at a time and looks rows up as it goes: right for a
 refresh of a few thousand new events, far too slow for ten million. A rebuild starts from
@@ -13,10 +13,14 @@ fold gives, watermarks included, so that the next refresh goes on where the rebu
 - a milestone's time is the earliest of the lead's creation ("new") and the taken moves that
   reach it, per fold.milestones_of (turned into a table of to_stage, outcome, milestone);
 - a lead's first call is its earliest taken call, the lowest id among equals;
-- buckets are the lower bounds of buckets.py's bounds (width_bucket over the same arrays).
+- buckets are the lower bounds of buckets.py's bounds (width_bucket over the same arrays);
+- the report slices are the daily tables spread over their dimensions (slices.py), and each
+  span above a day is summed from the span below it.
 
 tests/property/test_rollups_set_based.py checks it against the fold on random data.
 """
+
+from itertools import pairwise
 
 import sqlalchemy as sa
 from flask import current_app
@@ -26,6 +30,7 @@ from crm.models import RollupWatermark
 from crm.models.enums import CloseOutcome, Stage
 from crm.services.rollups.buckets import MINUTE_BOUNDS, SECOND_BOUNDS
 from crm.services.rollups.fold import milestones_of
+from crm.services.rollups.slices import LEVELS
 from crm.services.rollups.streams import SOURCES, advance_horizon
 
 # The first id above `settled` that follows a hole: the walk stops before it.
@@ -111,6 +116,45 @@ FROM calls WHERE id <= :calls
 GROUP BY 1, 2, 3, 4
 """
 
+# The 1-day slices from the daily tables (each row spread to its dimensions, as
+# slices.bump_* do), then each longer span from the one below it: two blocks make one.
+_SLICED_DAYS = """
+INSERT INTO report_slices (family, dimension, span, day, value, measure, n, total)
+SELECT :family, d.dimension, 1, t.day, d.value, {measure}, sum({n}), sum({total})
+FROM {table} AS t CROSS JOIN LATERAL (VALUES {pairs}) AS d (dimension, value)
+GROUP BY d.dimension, t.day, d.value, {measure}
+"""
+_FUNNEL_PAIRS = """('', ''), ('form', t.form), ('source', t.source), ('medium', t.medium),
+  ('campaign', t.campaign), ('diagnosis', t.diagnosis),
+  ('is_veteran', CASE WHEN t.is_veteran THEN 'true' ELSE 'false' END), ('state', t.state),
+  ('advocate_id', CAST(t.advocate_id AS text))"""
+_SLICES_FROM_DAYS = {
+    "funnel": _SLICED_DAYS.format(
+        table="funnel_daily", pairs=_FUNNEL_PAIRS, measure="t.stage", n="t.contacts", total="0"
+    ),
+    "speed": _SLICED_DAYS.format(
+        table="speed_daily",
+        pairs="('', ''), ('form', t.form), ('advocate_id', CAST(t.advocate_id AS text))",
+        measure="CAST(t.minutes_bucket AS text)",
+        n="t.contacts",
+        total="0",
+    ),
+    "calls": _SLICED_DAYS.format(
+        table="call_daily",
+        pairs="('user_id', CAST(t.user_id AS text))",
+        measure="t.outcome || '/' || t.seconds_bucket",
+        n="t.calls",
+        total="t.seconds_total",
+    ),
+}
+_SLICES_DOUBLED = """
+INSERT INTO report_slices (family, dimension, span, day, value, measure, n, total)
+SELECT family, dimension, :span, day - (day - DATE '1970-01-01') % :span, value, measure,
+       sum(n), sum(total)
+FROM report_slices WHERE span = :half
+GROUP BY family, dimension, 4, value, measure
+"""
+
 STATEMENTS = {
     "rollup_contacts": _LEADS,
     "contact_milestones": _MILESTONES,
@@ -159,7 +203,27 @@ def rebuild_in_sql(marks: dict[str, RollupWatermark], now, grace) -> int:
     db.session.execute(sa.text("SET LOCAL statement_timeout = 0"))
     for statement in STATEMENTS.values():
         db.session.execute(sa.text(statement), parameters)
+    for family, statement in _SLICES_FROM_DAYS.items():
+        db.session.execute(sa.text(statement), {"family": family})
+    for half, span in pairwise(LEVELS):
+        db.session.execute(sa.text(_SLICES_DOUBLED), {"half": half, "span": span})
     # Every row is new: the planner's statistics would otherwise describe the old tables
     # (or empty ones) until autovacuum comes by, and misjudge the report reads.
-    db.session.execute(sa.text(f"ANALYZE {', '.join(STATEMENTS)}"))
+    db.session.execute(sa.text(f"ANALYZE {', '.join(STATEMENTS)}, report_slices"))
     return taken
+
+
+def vacuum_rebuilt() -> None:
+    """VACUUM the roll-up tables after a rebuild has committed (outside any transaction).
+
+    A rebuild leaves every old row dead, and its new rows' pages are not yet marked
+    all-visible, so the reports' index-only reads would visit the table for every row until
+    autovacuum came by. Minutes at a million leads, once, instead of slow reports meanwhile.
+    """
+    tables = ", ".join([*STATEMENTS, "report_slices"])
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(sa.text("SET statement_timeout = 0"))
+        try:
+            connection.execute(sa.text(f"VACUUM (ANALYZE) {tables}"))
+        finally:  # the connection goes back to the pool: with the app's timeout again
+            connection.execute(sa.text("RESET statement_timeout"))
