@@ -51,10 +51,22 @@ TARGETS = {
     "board": "/manager/board",
     "funnel": "/manager/",
     "speed": "/manager/speed",
+    # Not goals of the issue, for information: the largest breakdown the slices serve, and a
+    # filter with a breakdown, which reads funnel_daily (two dimensions at once).
+    "funnel by campaign": "/manager/?by=campaign",
+    "funnel, one source": "/manager/?source=google&by=campaign",
     STATIC: "/",
 }
+INFORMATION_ONLY = ("funnel by campaign", "funnel, one source")
 COUNTED = ("contacts", "stage_changes", "calls", "call_tasks")
-ROLLUPS = ("rollup_contacts", "contact_milestones", "funnel_daily", "speed_daily", "call_daily")
+ROLLUPS = (
+    "rollup_contacts",
+    "contact_milestones",
+    "funnel_daily",
+    "speed_daily",
+    "call_daily",
+    "report_slices",
+)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -131,7 +143,7 @@ def available(app) -> tuple[dict[str, list[str]], list[str]]:
     found, missing = {}, []
     for name, path in TARGETS.items():
         try:
-            adapter.match(path, method="GET")
+            adapter.match(path.split("?")[0], method="GET")
             found[name] = [path]
         except HTTPException:  # no such page (or only a redirect to one)
             missing.append(name)
@@ -144,10 +156,11 @@ def ratios(pages: dict, targets, large: str, small: str) -> dict[str, tuple[floa
         if target == STATIC:
             continue
         p95 = {size: pages[(size, target)]["p95_ms"] for size in (large, small)}
-        figures[f"{target}: p95 {large}/{small}"] = (p95[large] / p95[small], GOAL_FLAT)
+        goals = (None, None) if target in INFORMATION_ONLY else (GOAL_FLAT, GOAL_STATIC)
+        figures[f"{target}: p95 {large}/{small}"] = (p95[large] / p95[small], goals[0])
         figures[f"{target}: p95 {large}/static"] = (
             p95[large] / pages[(large, STATIC)]["p95_ms"],
-            GOAL_STATIC,
+            goals[1],
         )
         figures[f"{target}: p95 {small}/static"] = (
             p95[small] / pages[(small, STATIC)]["p95_ms"],
@@ -168,12 +181,12 @@ def report(pages: dict, figures: dict, prepared: dict, rebuilt: dict, sizes: dic
         print(f"{size}: " + ", ".join(f"{n:,} {t}" for t, n in row.items()))
     for size, seconds in rebuilt.items():
         print(f"{size}: roll-ups rebuilt (set-based) in {seconds:.1f} s")
-    print(f"\n{'page':<22} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"\n{'page':<30} {'p50 ms':>8} {'p95 ms':>8}")
     for (size, target), row in pages.items():
-        print(f"{size + ' ' + target:<22} {row['p50_ms']:8.2f} {row['p95_ms']:8.2f}")
+        print(f"{size + ' ' + target:<30} {row['p50_ms']:8.2f} {row['p95_ms']:8.2f}")
     print()
     for name, (value, goal) in figures.items():
-        print(f"{name:<30} {value:6.2f}  ({verdict(value, goal)})")
+        print(f"{name:<42} {value:6.2f}  ({verdict(value, goal)})")
 
 
 def main(argv=None) -> int:

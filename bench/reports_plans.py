@@ -25,14 +25,17 @@ def _reads(app) -> dict:
 
     end = org_day(utcnow())
     start = end - timedelta(days=DAYS - 1)
+    before = (start - timedelta(days=DAYS), start - timedelta(days=1))
     target = app.config["RESPONSE_TARGET_MINUTES"]
     return {
         "board": lambda: live_board(utcnow()),
-        "funnel": lambda: reports.funnel(start, end),
-        "funnel by source": lambda: reports.funnel_by("source", start, end),
+        "funnel page": lambda: reports.funnel_page((start, end), before, "form", {}),
+        "funnel by campaign": lambda: reports.funnel_page((start, end), before, "campaign", {}),
         "funnel trend": lambda: reports.funnel_trend(start, end),
-        "speed-to-lead": lambda: reports.speed_to_lead(start, end, target),
-        "advocate calls": lambda: reports.advocate_calls(start, end),
+        "funnel of one source by campaign (funnel_daily)": lambda: reports.funnel_by(
+            "campaign", start, end, source="google"
+        ),
+        "speed page": lambda: reports.speed_page(start, end, target),
     }
 
 

@@ -98,6 +98,17 @@ def _check_reports() -> None:
                 and _shown(name, key[1 + index]) == value
                 and key[1 + other_index] == other_value
             )
+    # A page's one read gives what the single reads give.
+    page = reports.speed_page(start, end, 15)
+    assert page.overall == reports.speed_to_lead(start, end, target_minutes=15)
+    assert page.by_form == reports.speed_by("form", start, end, 15)
+    assert page.by_advocate == reports.speed_by("advocate_id", start, end, 15)
+    assert page.calls == reports.advocate_calls(start, end)
+    earlier = (start - timedelta(days=9), start - timedelta(days=1))
+    funnels = reports.funnel_page((start, end), earlier, "campaign", {})
+    assert funnels.now == reports.funnel(start, end)
+    assert funnels.before == reports.funnel(*earlier)
+    assert funnels.breakdown == reports.funnel_by("campaign", start, end)
     waits = list(minutes_to_first_call().values())
     speed = reports.speed_to_lead(start, end, target_minutes=15)
     assert speed.attempted == len(waits)

@@ -63,6 +63,5 @@ def nearest_rank(counts: dict[int, int], share: float, bounds: tuple[int, ...]) 
 
 def count_below(counts: dict[int, int], limit: int, bounds: tuple[int, ...]) -> int:
     """How many values are surely below `limit`: exact when `limit` is a bucket bound."""
-    return sum(
-        n for low, n in counts.items() if (high := bucket(low, bounds).high) and high <= limit
-    )
+    upper = _upper_bounds(bounds)
+    return sum(n for low, n in counts.items() if (high := upper[low]) and high <= limit)

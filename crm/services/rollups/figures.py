@@ -14,6 +14,7 @@ from crm.services.rollups.buckets import (
 )
 from crm.services.rollups.fold import FUNNEL, LOST
 
+_REACHED = CallOutcome.reached.value
 # What stands for "none" in a key column (see crm/models/rollup.py).
 NONE = {"advocate_id": 0, "is_veteran": False}
 
@@ -126,7 +127,7 @@ def calls_from(rows) -> list[AdvocateCalls]:
         totals = per_user.setdefault(int(user), {"calls": 0, "reached": 0, "seconds": 0, "h": {}})
         totals["calls"] += int(calls)
         totals["seconds"] += int(seconds)
-        if outcome == CallOutcome.reached.value:
+        if outcome == _REACHED:
             totals["reached"] += int(calls)
         totals["h"][int(low)] = totals["h"].get(int(low), 0) + int(calls)
     return [

@@ -219,17 +219,23 @@ class SpeedPage:
 
 
 def speed_page(start: date, end: date, target_minutes: int) -> SpeedPage:
-    """speed_to_lead overall, speed_by form and advocate, advocate_calls: one statement."""
+    """speed_to_lead overall, speed_by form and advocate, advocate_calls: one statement.
+
+    Every lead has one form ('' when none is known), so the overall figures are the sums of
+    the per-form rows: no separate read for them.
+    """
     parts = {}
-    for dimension in ("", "form", "advocate_id"):
+    for dimension in ("form", "advocate_id"):
         parts[f"speed {dimension}"] = Part("speed", dimension, start, end)
         parts[f"leads {dimension}"] = Part("funnel", dimension, start, end)
     parts["calls"] = Part("calls", "user_id", start, end)
     rows = read(parts)
+    histogram: dict[str, int] = {}
+    for _, minutes, n, _ in rows["speed form"]:
+        histogram[minutes] = histogram.get(minutes, 0) + n
+    leads = sum(n for _, stage, n, _ in rows["leads form"] if stage == "new")
     return SpeedPage(
-        overall=speed_from(
-            _counts(rows["leads "]).get("new", 0), _counts(rows["speed "]), target_minutes
-        ),
+        overall=speed_from(leads, histogram, target_minutes),
         by_form=speeds_by("form", rows["speed form"], rows["leads form"], target_minutes),
         by_advocate=speeds_by(
             "advocate_id", rows["speed advocate_id"], rows["leads advocate_id"], target_minutes

@@ -105,7 +105,8 @@ def read(parts: dict[str, Part]) -> dict[str, list[tuple]]:
             for block, (span, day) in enumerate(covering):
                 parameters |= {f"span_{number}_{block}": span, f"day_{number}_{block}": day}
     rows: dict[str, list[tuple]] = {label: [] for label in parts}
-    for value, measure, n, total, label in db.session.execute(_statement(tuple(shape)), parameters):
+    statement = _statement(tuple(shape))
+    for value, measure, n, total, label in db.session.execute(statement, parameters).all():
         rows[label].append((value, measure, n, total))
     return rows
 

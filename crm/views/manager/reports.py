@@ -25,21 +25,18 @@ TEMPLATES = {
 }
 
 
-def _names() -> dict[int, str]:
-    return {user.id: user.name for user in users.staff_list()}
-
-
 def _build(name: str):
     """The report's filter form and, when the form is valid, the report itself."""
     today = org_day(utcnow())
+    staff = users.staff_list()
     if name == "funnel":
-        form = FunnelFilterForm(request.args, today=today, staff=users.staff_list())
+        form = FunnelFilterForm(request.args, today=today, staff=staff)
     else:
         form = ReportPeriodForm(request.args, today=today)
     if not form.validate():
         return form, None
     period = Period(*form.period_or_default())
-    names = _names()
+    names = {user.id: user.name for user in staff}
     if name == "funnel":
         by_label = dict(BREAKDOWNS)[form.by.data]
         return form, funnel_report(period, form.by.data, by_label, form.filters(), names)
