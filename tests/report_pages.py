@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 from crm.extensions import db
+from crm.models import Submission
 from crm.models.enums import CallOutcome, CloseOutcome, FormKind, Role, Stage
 from crm.services import rollups
 from crm.services.actors import SYSTEM
@@ -33,7 +34,8 @@ def seed_report_data() -> dict:
     """Leads of 8-12 November 2026 (New York), their moves and calls, folded into roll-ups.
 
     The period 10-11 November holds A (23:30 on the 10th in New York, though the 11th in UTC),
-    B and C (23:59 on the 11th); D is midnight of the 12th, outside; E is the period before.
+    B (who sends a second form that day, and corrects it) and C (23:59 on the 11th); D is
+    midnight of the 12th, outside; E is the period before.
     """
     ann = make_user(Role.advocate, name="Ann Avery")
     bob = make_user(Role.advocate, name="Bob Brown")
@@ -43,6 +45,22 @@ def seed_report_data() -> dict:
     b = _lead(utc(11, 15, 0), campaign="fall", owner=bob.id)
     log_call(b, bob.id, utc(11, 15, 45), CallOutcome.no_answer, 30)
     _moves(b, (Stage.attempting, utc(11, 15, 45)))
+    # B comes back on the 11th with a second form, then corrects a typo in it: two forms
+    # sent that day by B, the correction not counted as a third.
+    again = Submission(
+        form=FormKind.specialist_match, contact_id=b.id, fields={}, created_at=utc(11, 20)
+    )
+    db.session.add(again)
+    db.session.flush()
+    db.session.add(
+        Submission(
+            form=FormKind.specialist_match,
+            contact_id=b.id,
+            fields={},
+            created_at=utc(11, 20, 5),
+            corrects_submission_id=again.id,
+        )
+    )
     c = _lead(utc(12, 4, 59))
     _moves(c, (Stage.closed, utc(12, 6, 0), CloseOutcome.not_interested))
     _lead(utc(12, 5, 0))

@@ -43,6 +43,33 @@ def add_advocate() -> int:
     return user.id
 
 
+def send_again(contact: Contact, form: FormKind, at: datetime, correction: bool) -> None:
+    """Another submission by a known contact, or a correction of their first one."""
+    first = db.session.scalar(
+        sa.select(Submission.id).where(Submission.contact_id == contact.id).order_by(Submission.id)
+    )
+    db.session.add(
+        Submission(
+            form=form,
+            contact_id=contact.id,
+            fields={},
+            created_at=at,
+            corrects_submission_id=first if correction else None,
+        )
+    )
+    db.session.flush()
+
+
+def expected_submissions() -> Counter:
+    """Forms sent per organisation day and form, corrections left out."""
+    return Counter(
+        (_day(row.created_at), row.form.value)
+        for row in db.session.scalars(
+            sa.select(Submission).where(Submission.corrects_submission_id.is_(None))
+        )
+    )
+
+
 def add_lead(at: datetime, form: FormKind = FormKind.guide, **dimensions) -> Contact:
     """A contact created at `at` by one submission of `form`; dimensions are contact columns."""
     number = next(_numbers)
@@ -220,7 +247,9 @@ def _slice_text(value) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
 
-def expected_slices(funnel: dict, speed: dict, calls: dict) -> dict:
+def expected_slices(
+    funnel: dict, speed: dict, calls: dict, submissions: dict | None = None
+) -> dict:
     """The report slices the daily tables' rows make: every dimension, every span 1..1024."""
     slices: dict = {}
 
@@ -238,4 +267,6 @@ def expected_slices(funnel: dict, speed: dict, calls: dict) -> dict:
         add("speed", day, [("", ""), ("form", form), ("advocate_id", advocate)], str(minutes), n)
     for (day, user, outcome, seconds), (n, total) in calls.items():
         add("calls", day, [("user_id", user)], f"{outcome}/{seconds}", n, total)
+    for (day, form), n in (submissions or {}).items():
+        add("submissions", day, [("", ""), ("form", form)], "submitted", n)
     return {key: amounts for key, amounts in slices.items() if any(amounts)}

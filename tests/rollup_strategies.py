@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from crm.models import Contact
 from crm.models.enums import CallOutcome, CloseOutcome, Diagnosis, FormKind, Stage
 from crm.services.stages import TRANSITIONS
-from tests.rollup_data import add_lead, log_call, move
+from tests.rollup_data import add_lead, log_call, move, send_again
 
 # New York's midnight starting 7 March 2026; its midnights are 0, 1440 and 2820 minutes on.
 START = datetime(2026, 3, 7, 5, 0, tzinfo=UTC)
@@ -51,6 +51,11 @@ leads = st.lists(
                 ),
                 max_size=3,
             ),
+            # Forms sent again later: (minutes after the lead, form, a correction of the first)
+            "again": st.lists(
+                st.tuples(st.integers(-60, 3000), st.sampled_from(FormKind), st.booleans()),
+                max_size=2,
+            ),
             "later": maybe(dimensions),
         }
     ),
@@ -76,4 +81,6 @@ def write_lead(lead: dict, advocates: list[int]) -> Contact:
     created = contact.created_at
     for after, advocate, outcome, seconds in lead["calls"]:
         log_call(contact, advocates[advocate], created + timedelta(minutes=after), outcome, seconds)
+    for after, form, correction in lead.get("again", ()):
+        send_again(contact, form, created + timedelta(minutes=after), correction)
     return contact

@@ -116,8 +116,9 @@ class ReportSlice(Base):
     the number of leads: `span` is the block's length in days (a power of two) and `day` its
     first day, aligned on a multiple of the span (crm/services/rollups/slices.py). Families:
     "funnel" (measure: milestone; dimension '' or a funnel_daily dimension), "speed"
-    (measure: minutes bucket; '', form, advocate_id) and "calls" (measure: outcome and
-    handling-time bucket; dimension user_id; `total` holds the seconds).
+    (measure: minutes bucket; '', form, advocate_id), "calls" (measure: outcome and
+    handling-time bucket; dimension user_id; `total` holds the seconds) and "submissions"
+    (measure: "submitted"; '' and form).
     """
 
     __tablename__ = "report_slices"
@@ -134,7 +135,7 @@ class ReportSlice(Base):
         ),
     )
 
-    family: Mapped[str] = _key_text(8)
+    family: Mapped[str] = _key_text(16)
     dimension: Mapped[str] = _key_text(16)
     span: Mapped[int] = mapped_column(sa.SmallInteger, primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(sa.Date, primary_key=True)

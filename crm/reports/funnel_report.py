@@ -16,6 +16,8 @@ from crm.reports.tables import (
 from crm.services.rollups import reports
 from crm.services.rollups.fold import FUNNEL
 
+SUBMISSIONS = "Forms sent"
+
 
 @dataclass(frozen=True)
 class FunnelReport:
@@ -36,11 +38,17 @@ def funnel_report(
     )
     now, before = figures.now, figures.before
     trend = reports.funnel_trend(period.start, period.end, **filters)
+    # Submissions are counted by day and form only: with any other filter, left out.
+    sent = (
+        reports.submissions_by_day(period.start, period.end, filters.get("form"))
+        if set(filters) <= {"form"}
+        else None
+    )
     tables = {
         "funnel": _stages_table(now, before),
         "lost": _lost_table(now, before),
         "breakdown": _breakdown_table(figures.breakdown, by, by_label, names),
-        "trend": _trend_table(period, trend),
+        "trend": _trend_table(period, trend, sent),
     }
     funnel_chart = bar_chart(
         "funnel-chart",
@@ -49,11 +57,17 @@ def funnel_report(
     )
     days = period.each_day()
     empty = dict.fromkeys(FUNNEL, 0)
+    lines = {
+        STAGE_LABELS[stage]: [trend.get(day, empty)[stage] for day in days] for stage in FUNNEL
+    }
+    if sent is not None:
+        lines = {SUBMISSIONS: [sent.get(day, 0) for day in days], **lines}
     trend_chart = line_chart(
         "trend-chart",
-        f"Daily trend from {period}: leads by the day they came in, and the stages they reached",
+        f"Daily trend from {period}: forms sent, leads by the day they came in, and the stages"
+        " those leads reached",
         [day.isoformat() for day in days],
-        {STAGE_LABELS[stage]: [trend.get(day, empty)[stage] for day in days] for stage in FUNNEL},
+        lines,
     )
     return FunnelReport(period, previous, tables, funnel_chart, trend_chart)
 
@@ -128,15 +142,32 @@ def _breakdown_table(
     )
 
 
-def _trend_table(period: Period, trend: dict) -> Table:
+def _trend_table(period: Period, trend: dict, sent: dict | None) -> Table:
     empty = dict.fromkeys(FUNNEL, 0)
     rows = [
-        (day.isoformat(), *(trend.get(day, empty)[stage] for stage in FUNNEL))
+        (
+            day.isoformat(),
+            *(() if sent is None else (sent.get(day, 0),)),
+            *(trend.get(day, empty)[stage] for stage in FUNNEL),
+        )
         for day in period.each_day()
     ]
     return Table(
         "trend",
         "Day by day",
-        ("Day the leads came in", *(STAGE_LABELS[stage] for stage in FUNNEL)),
+        (
+            "Day",
+            *(() if sent is None else (SUBMISSIONS,)),
+            *(STAGE_LABELS[stage] for stage in FUNNEL),
+        ),
         rows,
+        note=(
+            "Forms sent counts every form that came in that day, from new and returning"
+            " people. The stages count the leads created that day, by how far they got."
+            + (
+                ""
+                if sent is not None
+                else " Forms sent are counted by form only: not shown with these filters."
+            )
+        ),
     )

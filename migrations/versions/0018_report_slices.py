@@ -24,7 +24,7 @@ depends_on = None
 def upgrade():
     op.create_table(
         "report_slices",
-        sa.Column("family", sa.String(8), nullable=False),
+        sa.Column("family", sa.String(16), nullable=False),
         sa.Column("dimension", sa.String(16), nullable=False),
         sa.Column("span", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("day", sa.Date(), nullable=False),

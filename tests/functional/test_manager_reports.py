@@ -66,12 +66,22 @@ def test_leads_count_on_the_new_york_day_they_came_in(manager):
 
     assert tables["funnel"][1][1] == "1"
     trend = tables_of(manager, f"/manager/?{PERIOD}")["trend"]
+    assert trend[0][:3] == ["Day", "Forms sent", "New lead"]
+    # Forms sent on the 11th: B's, B's second (its correction is not another) and C's.
     assert trend[1:] == [
-        ["2026-11-10", "1", "1", "1", "1", "1", "0"],
-        ["2026-11-11", "2", "1", "0", "0", "0", "0"],
+        ["2026-11-10", "1", "1", "1", "1", "1", "1", "0"],
+        ["2026-11-11", "3", "2", "1", "0", "0", "0", "0"],
     ]
     # D came in at 05:00 UTC on the 12th: midnight in New York, the 12th.
     assert tables_of(manager, "/manager/?start=2026-11-12&end=2026-11-12")["funnel"][1][1] == "1"
+
+
+def test_forms_sent_follow_a_form_filter_and_leave_with_any_other(manager):
+    callbacks = tables_of(manager, f"/manager/?{PERIOD}&form=callback")["trend"]
+    assert [row[:2] for row in callbacks[1:]] == [["2026-11-10", "1"], ["2026-11-11", "0"]]
+    page = manager.get(f"/manager/?{PERIOD}&campaign=fall").get_data(as_text=True)
+    assert page_tables(page)["trend"][0][:2] == ["Day", "New lead"]
+    assert "Forms sent are counted by form only" in page
 
 
 def test_the_funnel_draws_its_chart_and_trend(manager):

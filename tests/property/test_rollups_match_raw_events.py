@@ -27,6 +27,7 @@ from tests.rollup_data import (
     expected_milestones,
     expected_slices,
     expected_speed_daily,
+    expected_submissions,
     minutes_to_first_call,
     rollup_rows,
     snapshot,
@@ -50,7 +51,10 @@ def _check_against_raw_events() -> None:
     assert rollup_rows(SpeedDaily) == dict(expected_speed_daily())
     assert rollup_rows(CallDaily) == expected_call_daily()
     expected = expected_slices(
-        expected_funnel_daily(), expected_speed_daily(), expected_call_daily()
+        expected_funnel_daily(),
+        expected_speed_daily(),
+        expected_call_daily(),
+        expected_submissions(),
     )
     assert rollup_rows(ReportSlice) == expected
 
@@ -98,6 +102,11 @@ def _check_reports() -> None:
                 and _shown(name, key[1 + index]) == value
                 and key[1 + other_index] == other_value
             )
+    sent = reports.submissions_by_day(start, end)
+    assert sent == {
+        day: sum(n for (d, _), n in expected_submissions().items() if d == day)
+        for day in {d for (d, _) in expected_submissions() if start <= d <= end}
+    }
     # A page's one read gives what the single reads give.
     page = reports.speed_page(start, end, 15)
     assert page.overall == reports.speed_to_lead(start, end, target_minutes=15)

@@ -29,6 +29,8 @@ Design (issue 9, "Fast at scale"):
   for it; medians and p90 come from the histogram (buckets.py), exact to the bucket.
 - call_daily: day of the call (ORG_TIME_ZONE) x advocate x outcome x handling-time bucket
   → calls and total seconds.
+- submissions (every form sent, corrections left out) are counted per day and form in the
+  slices only ("submissions" family): the daily trend of submissions.
 - report_slices: the three daily tables summed per dimension over power-of-two blocks of
   days (slices.py), changed with them; what the reports read unless they combine a filter
   with a breakdown.
@@ -66,6 +68,7 @@ _FOLDERS = {
     "contacts": lambda rows: fold.fold_contacts(row.id for row in rows),
     "stage_changes": fold.fold_stage_changes,
     "calls": fold.fold_calls,
+    "submissions": fold.fold_submissions,
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from crm.extensions import db
 from crm.models import Contact, ContactMilestone, RollupContact, Submission
 from crm.models.enums import CloseOutcome, Stage
 from crm.services.rollups.buckets import MINUTE_BOUNDS, SECOND_BOUNDS, bucket_of
-from crm.services.rollups.slices import bump_calls, bump_funnel, bump_speed
+from crm.services.rollups.slices import bump_calls, bump_funnel, bump_speed, bump_submissions
 from crm.services.rollups.upsert import DIMENSIONS
 
 FUNNEL = ("new", "attempting", "contacted", "qualified", "referred", "helped")
@@ -160,6 +160,16 @@ def fold_calls(calls: list) -> None:
         speed[_speed_key(lead)] += 1
     db.session.flush()
     bump_speed(speed)
+
+
+def fold_submissions(submissions: list) -> None:
+    """Submissions per day and form (rows with form, corrects_submission_id, created_at)."""
+    per_day: Counter = Counter(
+        (org_day(row.created_at), row.form.value)
+        for row in submissions
+        if row.corrects_submission_id is None
+    )
+    bump_submissions(per_day)
 
 
 def _speed_key(lead: RollupContact) -> tuple:

@@ -122,6 +122,13 @@ def funnel_trend(start: date, end: date, **filters) -> dict[date, dict[str, int]
     return dict(sorted(trend.items()))
 
 
+def submissions_by_day(start: date, end: date, form: str | None = None) -> dict[date, int]:
+    """Forms sent per day (new leads and returning people alike; corrections left out)."""
+    dimension, value = ("form", form) if form is not None else ("", "")
+    query = daily("submissions", dimension, start, end, value)
+    return {day: int(n) for day, _, n in db.session.execute(query) if n}
+
+
 @dataclass(frozen=True)
 class FunnelPage:
     now: Funnel

@@ -147,6 +147,16 @@ _SLICES_FROM_DAYS = {
         total="t.seconds_total",
     ),
 }
+# Submissions go to the slices straight from their table (no daily table of their own).
+_SUBMISSIONS = """
+INSERT INTO report_slices (family, dimension, span, day, value, measure, n, total)
+SELECT 'submissions', d.dimension, 1, (s.created_at AT TIME ZONE :tz)::date, d.value,
+       'submitted', count(*), 0
+FROM submissions AS s CROSS JOIN LATERAL (VALUES ('', ''), ('form', CAST(s.form AS text)))
+  AS d (dimension, value)
+WHERE s.id <= :submissions AND s.corrects_submission_id IS NULL
+GROUP BY d.dimension, 4, d.value
+"""
 _SLICES_DOUBLED = """
 INSERT INTO report_slices (family, dimension, span, day, value, measure, n, total)
 SELECT family, dimension, :span, day - (day - DATE '1970-01-01') % :span, value, measure,
@@ -205,6 +215,7 @@ def rebuild_in_sql(marks: dict[str, RollupWatermark], now, grace) -> int:
         db.session.execute(sa.text(statement), parameters)
     for family, statement in _SLICES_FROM_DAYS.items():
         db.session.execute(sa.text(statement), {"family": family})
+    db.session.execute(sa.text(_SUBMISSIONS), parameters)
     for half, span in pairwise(LEVELS):
         db.session.execute(sa.text(_SLICES_DOUBLED), {"half": half, "span": span})
     # Every row is new: the planner's statistics would otherwise describe the old tables

@@ -117,3 +117,14 @@ def bump_calls(per_day: dict[tuple, tuple[int, int]]) -> None:
         measure = call_measure(outcome, seconds_bucket)
         _add(deltas, _spread("calls", day, iter(pairs), measure), calls, seconds)
     _bump_slices(deltas)
+
+
+SUBMITTED = "submitted"
+
+
+def bump_submissions(per_day: dict[tuple, int]) -> None:
+    """Submissions keyed (day, form): family "submissions", for all forms and per form."""
+    deltas: dict[tuple, list[int]] = {}
+    for (day, form), n in per_day.items():
+        _add(deltas, _spread("submissions", day, iter([("", ""), ("form", form)]), SUBMITTED), n)
+    _bump_slices(deltas)

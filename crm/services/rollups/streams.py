@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
-from crm.models import Call, Contact, RollupWatermark, StageChange
+from crm.models import Call, Contact, RollupWatermark, StageChange, Submission
 
 # Each source, with the columns folding needs, in the order a batch takes them.
 SOURCES = {
@@ -41,6 +41,12 @@ SOURCES = {
         ),
     ),
 }
+# Every form sent, new lead or not (the daily trend of submissions); corrections are left out
+# when folded: they fix a submission, they are not another one.
+SOURCES["submissions"] = (
+    Submission,
+    (Submission.id, Submission.form, Submission.corrects_submission_id, Submission.created_at),
+)
 DIMENSIONS_SYNC = "contact_dimensions"
 
 
