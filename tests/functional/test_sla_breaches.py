@@ -7,9 +7,10 @@ import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import CallTask, Contact, utcnow
+from crm.models import CallTask, utcnow
 from crm.models.enums import CallTaskStatus, Role
 from crm.services import sla_breaches
+from tests.calls import breached_call as breach
 from tests.calls import due_call
 from tests.factories import make_user
 from tests.report_pages import page_tables
@@ -26,26 +27,6 @@ def signed_in(app_ctx, role: Role) -> StaffClient:
     staff = StaffClient(app_ctx.test_client())
     staff.sign_in(make_user(role).email)
     return staff
-
-
-def breach(due_at: datetime, *, attempted_at=None, status=CallTaskStatus.open, owner=None):
-    """A callback due at due_at, escalated 15 minutes later, then maybe called or closed."""
-    contact_id, task_id = due_call(due_at)
-    db.session.execute(
-        sa.update(CallTask)
-        .where(CallTask.id == task_id)
-        .values(
-            escalated_at=due_at + timedelta(minutes=15),
-            attempts=1 if attempted_at else 0,
-            first_attempt_at=attempted_at,
-            status=status,
-        )
-    )
-    db.session.execute(
-        sa.update(Contact).where(Contact.id == contact_id).values(assigned_user_id=owner)
-    )
-    db.session.commit()
-    return contact_id
 
 
 @pytest.fixture
