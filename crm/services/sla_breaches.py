@@ -114,6 +114,11 @@ def past_breaches(start: date, end: date, before: str | None = None) -> BreachPa
     return _page(past_query(start, end, before))
 
 
+def listed(query: BreachQuery, most: int) -> list[Breach]:
+    """The list's first `most` breaches in its order: what its CSV holds."""
+    return [Breach(*row) for row in db.session.execute(page_statement(query, most))]
+
+
 def _values(cursor: tuple[datetime, int]) -> sa.Tuple:
     # Bound as the columns' own types, so SQLite compares stored times with like text.
     due_at, task_id = cursor

@@ -31,6 +31,7 @@ def test_a_manager_follows_a_breach_to_its_contact(app, signed_in, config_overri
     expect(past.first.locator("th")).to_have_text(f"#{late}")
     expect(past.first.locator("td").nth(2)).to_have_text("50")
     expect(page.get_by_role("heading", name="Breached now")).to_contain_text("1")
+    expect(page.get_by_role("link", name="Past breaches in the period as CSV")).to_be_visible()
     page.locator("#table-breached-now").get_by_role("link", name=f"#{waiting}").click()
 
     expect(page).to_have_url(f"/contacts/{waiting}")

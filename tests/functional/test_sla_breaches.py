@@ -1,5 +1,7 @@
 """SLA breaches on the speed page: callbacks waiting past the target now, and those of a period."""
 
+import csv
+import io
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -7,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import CallTask, utcnow
-from crm.models.enums import CallTaskStatus, Role
+from crm.models import AuditEvent, CallTask, utcnow
+from crm.models.enums import AuditAction, CallTaskStatus, Role
 from crm.services import sla_breaches
 from tests.calls import breached_call as breach
 from tests.calls import due_call
@@ -132,6 +134,49 @@ def test_admins_see_breaches_by_id_without_links_and_advocates_are_refused(app_c
 
     assert f"#{contact}" in html and f"/contacts/{contact}" not in html
     assert signed_in(app_ctx, Role.advocate).get("/manager/speed").status_code == 403
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
+
+
+def test_each_breach_list_exports_whole_as_the_page_shows_it_and_is_audited(manager, monkeypatch):
+    monkeypatch.setattr(sla_breaches, "BREACH_PAGE_SIZE", 1)
+    ann = make_user(Role.advocate, name="Ann Avery")
+    late = breach(utc(10, 14), attempted_at=utc(10, 14, 40), owner=ann.id)
+    closed = breach(utc(11, 9), status=CallTaskStatus.cancelled)
+    waiting = [breach(utcnow() - timedelta(hours=hours)) for hours in (4, 3)]
+    html = manager.get(f"/manager/speed?{PERIOD}").get_data(as_text=True)
+
+    files = {}
+    for key in ("breached-now", "past-breaches"):
+        link = f"/manager/speed/{key}.csv?"
+        query = html.split(link, 1)[1].split('"', 1)[0].replace("&amp;", "&")
+        files[key] = read_csv(manager.get(link + query))
+        # The page shows a page of one here: the file's first row is that row, id as a number.
+        on_page = page_tables(html)[key][1]
+        assert files[key][1] == [on_page[0].removeprefix("#"), *on_page[1:]]
+
+    assert [row[0] for row in files["breached-now"][1:]] == [str(c) for c in waiting]
+    assert files["past-breaches"] == [
+        ["Contact id", "Due", "First call", "Minutes to first call", "Advocate"],
+        [str(closed), "2026-11-11 09:00 UTC", "Never: cancelled without a call", "", "Unassigned"],
+        [str(late), "2026-11-10 14:00 UTC", "2026-11-10 14:40 UTC", "40", "Ann Avery"],
+    ]
+    exported = db.session.scalars(
+        sa.select(AuditEvent.detail)
+        .where(AuditEvent.action == AuditAction.report_exported)
+        .order_by(AuditEvent.id)
+    ).all()
+    period = {"start": "2026-11-10", "end": "2026-11-11"}
+    assert [(d["report"], d["table"], d["rows"], d["filters"]) for d in exported] == [
+        ("speed", "breached-now", 2, period),
+        ("speed", "past-breaches", 2, period),
+    ]
 
 
 def _plan(statement) -> str:
