@@ -13,7 +13,7 @@ from tests.factories import make_contact
 from tests.report_pages import FORMULA_CAMPAIGN
 
 
-def test_a_manager_follows_a_breach_to_its_contact(app, signed_in, config_override):
+def test_a_manager_follows_a_breach_to_its_contact(app, signed_in, config_override, screenshot):
     config_override(ORG_TIME_ZONE="America/New_York")
     with app.app_context():
         waiting = breached_call(utcnow() - timedelta(hours=3))
@@ -32,6 +32,7 @@ def test_a_manager_follows_a_breach_to_its_contact(app, signed_in, config_overri
     expect(past.first.locator("td").nth(2)).to_have_text("50")
     expect(page.get_by_role("heading", name="Breached now")).to_contain_text("1")
     expect(page.get_by_role("link", name="Past breaches in the period as CSV")).to_be_visible()
+    screenshot(page, "report-speed-breaches")
     page.locator("#table-breached-now").get_by_role("link", name=f"#{waiting}").click()
 
     expect(page).to_have_url(f"/contacts/{waiting}")
