@@ -223,6 +223,8 @@ class Config:
     LOGIN_LIMIT_PER_DEVICE = os.environ.get("LOGIN_LIMIT_PER_DEVICE", "10/15 minutes")
     # Staff pages: rows per page of search results and lists.
     STAFF_PAGE_SIZE = int(os.environ.get("STAFF_PAGE_SIZE", "25"))
+    # A contact list exported as CSV stops here, and says so in its last line.
+    EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", "50000"))
 
 
 class DevelopmentConfig(Config):

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import CallTask, Contact
-from crm.models.enums import BestTime, CallReason, FormKind
+from crm.models.enums import BestTime, CallReason, CallTaskStatus, FormKind
 from tests.factories import make_contact
 
 
@@ -43,3 +43,32 @@ def zone_at_midday(now: datetime) -> str:
             # Etc/GMT signs are inverted: Etc/GMT-5 is five hours ahead of UTC.
             return f"Etc/GMT{-hours:+d}" if hours else "Etc/UTC"
     raise AssertionError("some offset always puts now at midday")
+
+
+def breached_call(
+    due_at: datetime,
+    *,
+    attempted_at: datetime | None = None,
+    status: CallTaskStatus = CallTaskStatus.open,
+    owner: int | None = None,
+) -> int:
+    """A callback due at due_at, escalated 15 minutes later, then maybe called or closed.
+
+    Returns the contact id; committed.
+    """
+    contact_id, task_id = due_call(due_at)
+    db.session.execute(
+        sa.update(CallTask)
+        .where(CallTask.id == task_id)
+        .values(
+            escalated_at=due_at + timedelta(minutes=15),
+            attempts=1 if attempted_at else 0,
+            first_attempt_at=attempted_at,
+            status=status,
+        )
+    )
+    db.session.execute(
+        sa.update(Contact).where(Contact.id == contact_id).values(assigned_user_id=owner)
+    )
+    db.session.commit()
+    return contact_id

@@ -245,6 +245,7 @@ class AuditAction(LabeledEnum):
     call_claimed = "call_claimed", "Took the next call"
     call_logged = "call_logged", "Logged a call"
     report_exported = "report_exported", "Exported a report"
+    contacts_exported = "contacts_exported", "Exported contacts"
 
 
 class Skill(LabeledEnum):

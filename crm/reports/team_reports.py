@@ -1,4 +1,4 @@
-"""Speed-to-lead and the advocates' report: how fast and how often the team calls."""
+"""Speed-to-lead (with its SLA breaches) and the advocates' report: how fast the team calls."""
 
 from dataclasses import dataclass
 
@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from crm.reports.charts import bar_chart
 from crm.reports.tables import Period, Table, ratio, share, span, value_label
+from crm.services import sla_breaches
 from crm.services.rollups import reports
 
 
@@ -151,3 +152,49 @@ def advocates_report(period: Period, names: dict[int, str]) -> TeamReport:
         [(row[0], row[1]) for row in rows],
     )
     return TeamReport(period, {"advocates": table}, chart)
+
+
+BREACH_TABLES = ("breached-now", "past-breaches")
+
+
+def breach_table(key: str, period: Period, names: dict[int, str], most: int) -> Table:
+    """One of the speed page's breach lists whole (up to `most` rows), as its CSV exports it."""
+    if key == "breached-now":
+        found = sla_breaches.listed(sla_breaches.now_query(), most)
+        return Table(
+            key,
+            "Breached now",
+            ("Contact id", "Due", "Escalated", "Advocate"),
+            [
+                (b.contact_id, _moment(b.due_at), _moment(b.escalated_at), _owner(b, names))
+                for b in found
+            ],
+        )
+    found = sla_breaches.listed(sla_breaches.past_query(period.start, period.end), most)
+    return Table(
+        key,
+        "Past breaches in the period",
+        ("Contact id", "Due", "First call", "Minutes to first call", "Advocate"),
+        [
+            (
+                b.contact_id,
+                _moment(b.due_at),
+                _moment(b.first_attempt_at)
+                if b.first_attempt_at
+                else f"Never: {b.status.label.lower()} without a call",
+                b.waited_minutes if b.first_attempt_at else "",
+                _owner(b, names),
+            )
+            for b in found
+        ],
+    )
+
+
+def _moment(moment) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _owner(breach: sla_breaches.Breach, names: dict[int, str]) -> str:
+    if breach.advocate_id is None:
+        return "Unassigned"
+    return names.get(breach.advocate_id, f"#{breach.advocate_id}")

@@ -5,15 +5,21 @@ filters and how many rows), since a file leaves the system.
 """
 
 from flask import abort, current_app, render_template, request
+from flask_login import current_user
 
 from crm.forms.reports import BREAKDOWNS, FunnelFilterForm, ReportPeriodForm
 from crm.models import utcnow
-from crm.models.enums import AuditAction
+from crm.models.enums import AuditAction, Role
 from crm.reports.csv_export import csv_response, download_name
 from crm.reports.funnel_report import funnel_report
 from crm.reports.tables import Period
-from crm.reports.team_reports import advocates_report, speed_report
-from crm.services import users
+from crm.reports.team_reports import (
+    BREACH_TABLES,
+    advocates_report,
+    breach_table,
+    speed_report,
+)
+from crm.services import sla_breaches, users
 from crm.services.rollups.fold import org_day
 from crm.views.manager import bp
 from crm.views.staff import REPORT_READERS, audit_view, role_required
@@ -45,11 +51,31 @@ def _build(name: str):
     return form, advocates_report(period, names)
 
 
-def _page(name: str):
+def _page(name: str, **extra):
     form, report = _build(name)
+    if name == "speed" and report is not None:
+        extra |= _breaches(report)
     return render_template(
-        TEMPLATES[name], form=form, report=report, report_name=name, query=_query(form, report)
+        TEMPLATES[name],
+        form=form,
+        report=report,
+        report_name=name,
+        query=_query(form, report),
+        **extra,
     )
+
+
+def _breaches(report) -> dict:
+    """The speed page's breaches: those waiting now and those of the period, a page of each."""
+    return {
+        "breached_now": sla_breaches.breached_now(after=request.args.get("now_after")),
+        "past_breaches": sla_breaches.past_breaches(
+            report.period.start, report.period.end, before=request.args.get("past_before")
+        ),
+        "names": _names(),
+        # Admins read reports but never a contact's page: their rows show the id alone.
+        "may_open_contacts": current_user.role == Role.manager,
+    }
 
 
 def _query(form, report) -> dict:
@@ -91,9 +117,13 @@ def report_csv(report: str, table: str):
         return render_template(
             TEMPLATES[report], form=form, report=None, report_name=report, query={}
         )
-    if table not in built.tables:
+    if report == "speed" and table in BREACH_TABLES:
+        # Read only for its CSV: the page shows a page of each list, the file the whole list.
+        chosen = breach_table(table, built.period, _names(), current_app.config["BOARD_COUNT_CAP"])
+    elif table in built.tables:
+        chosen = built.tables[table]
+    else:
         abort(404)
-    chosen = built.tables[table]
     audit_view(
         AuditAction.report_exported,
         detail={
