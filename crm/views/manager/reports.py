@@ -32,29 +32,31 @@ TEMPLATES = {
 
 
 def _build(name: str):
-    """The report's filter form and, when the form is valid, the report itself."""
+    """The report's filter form, the report itself when the form is valid, and staff names."""
     today = org_day(utcnow())
     staff = users.staff_list()
     if name == "funnel":
         form = FunnelFilterForm(request.args, today=today, staff=staff)
     else:
         form = ReportPeriodForm(request.args, today=today)
-    if not form.validate():
-        return form, None
-    period = Period(*form.period_or_default())
     names = {user.id: user.name for user in staff}
+    if not form.validate():
+        return form, None, names
+    period = Period(*form.period_or_default())
     if name == "funnel":
         by_label = dict(BREAKDOWNS)[form.by.data]
-        return form, funnel_report(period, form.by.data, by_label, form.filters(), names)
-    if name == "speed":
-        return form, speed_report(period, current_app.config["RESPONSE_TARGET_MINUTES"], names)
-    return form, advocates_report(period, names)
+        report = funnel_report(period, form.by.data, by_label, form.filters(), names)
+    elif name == "speed":
+        report = speed_report(period, current_app.config["RESPONSE_TARGET_MINUTES"], names)
+    else:
+        report = advocates_report(period, names)
+    return form, report, names
 
 
 def _page(name: str, **extra):
-    form, report = _build(name)
+    form, report, names = _build(name)
     if name == "speed" and report is not None:
-        extra |= _breaches(report)
+        extra |= _breaches(report, names)
     return render_template(
         TEMPLATES[name],
         form=form,
@@ -65,14 +67,14 @@ def _page(name: str, **extra):
     )
 
 
-def _breaches(report) -> dict:
+def _breaches(report, names: dict[int, str]) -> dict:
     """The speed page's breaches: those waiting now and those of the period, a page of each."""
     return {
         "breached_now": sla_breaches.breached_now(after=request.args.get("now_after")),
         "past_breaches": sla_breaches.past_breaches(
             report.period.start, report.period.end, before=request.args.get("past_before")
         ),
-        "names": _names(),
+        "names": names,
         # Admins read reports but never a contact's page: their rows show the id alone.
         "may_open_contacts": current_user.role == Role.manager,
     }
@@ -112,14 +114,14 @@ def advocates_page():
 @role_required(*REPORT_READERS)
 def report_csv(report: str, table: str):
     """One table of a report as CSV, with the page's filters; invalid filters show the page."""
-    form, built = _build(report)
+    form, built, names = _build(report)
     if built is None:
         return render_template(
             TEMPLATES[report], form=form, report=None, report_name=report, query={}
         )
     if report == "speed" and table in BREACH_TABLES:
         # Read only for its CSV: the page shows a page of each list, the file the whole list.
-        chosen = breach_table(table, built.period, _names(), current_app.config["BOARD_COUNT_CAP"])
+        chosen = breach_table(table, built.period, names, current_app.config["BOARD_COUNT_CAP"])
     elif table in built.tables:
         chosen = built.tables[table]
     else:
