@@ -228,3 +228,24 @@ def test_each_breach_list_reads_its_partial_index_and_only_the_rows_it_shows(app
                 assert "Rows Removed by Filter" not in plan, plan
                 scan = re.search(rf"using {index} on call_tasks \(actual .*?rows=(\d+)", plan)
                 assert scan and int(scan.group(1)) <= most, plan
+
+
+def test_the_speed_pages_two_statement_read_gives_each_list_as_read_alone(app_ctx, config_override):
+    config_override(ORG_TIME_ZONE="America/New_York", BOARD_COUNT_CAP=3)
+    now = utcnow()
+    for hours in range(3, 9):  # six in each list: more than the cap
+        breach(now - timedelta(hours=hours))
+        breach(utc(10, hours), attempted_at=utc(10, hours, 30))
+    db.session.commit()
+    period = (utc(10, 0).date(), utc(11, 0).date())
+    first_now, first_past = sla_breaches.breached_now(), sla_breaches.past_breaches(*period)
+    cursors = [(None, None), (first_now.rows[0].cursor, first_past.rows[0].cursor)]
+    for now_after, past_before in cursors:
+        both = sla_breaches.speed_page_breaches(*period, now_after, past_before)
+        alone = (
+            sla_breaches.breached_now(now_after),
+            sla_breaches.past_breaches(*period, past_before),
+        )
+        assert both == alone
+        assert [page.count for page in both] == [4, 4]  # cap + 1: shown as "3+"
+        assert all(page.rows for page in both)

@@ -69,11 +69,15 @@ def _page(name: str, **extra):
 
 def _breaches(report, names: dict[int, str]) -> dict:
     """The speed page's breaches: those waiting now and those of the period, a page of each."""
+    now, past = sla_breaches.speed_page_breaches(
+        report.period.start,
+        report.period.end,
+        now_after=request.args.get("now_after"),
+        past_before=request.args.get("past_before"),
+    )
     return {
-        "breached_now": sla_breaches.breached_now(after=request.args.get("now_after")),
-        "past_breaches": sla_breaches.past_breaches(
-            report.period.start, report.period.end, before=request.args.get("past_before")
-        ),
+        "breached_now": now,
+        "past_breaches": past,
         "names": names,
         # Admins read reports but never a contact's page: their rows show the id alone.
         "may_open_contacts": current_user.role == Role.manager,
