@@ -109,6 +109,7 @@ def seed(url: str, contacts: int, env: dict[str, str]) -> dict:
             "SET LOCAL session_replication_role = replica",
             reports_seed.STAGE_CHANGES_SQL,
             reports_seed.CALLS_SQL,
+            *reports_seed.BREACHES_SQL,
         ],
     )
     engine = sa.create_engine(url)

@@ -80,6 +80,26 @@ FROM (
 ORDER BY id, j
 """
 
+# Missed callbacks, for the board's and the speed page's breach lists: one open requested
+# callback in five past the 15-minute target is escalated and still untried (breached now);
+# and one lead in forty had a callback, due five minutes after it came in, escalated, then
+# called 40 minutes in (a past breach), spread over every day of the leads.
+BREACHES_SQL = [
+    f"""
+UPDATE call_tasks SET escalated_at = due_at + interval '15 minutes'
+WHERE reason = 'requested_callback' AND due_at < now() - interval '15 minutes'
+  AND {row_hash(61, "id")} % 5 = 0
+""",
+    f"""
+INSERT INTO call_tasks (contact_id, reason, best_time, due_at, status, attempts, escalated_at,
+                        first_attempt_at, created_at)
+SELECT id, 'requested_callback', 'asap', created_at + interval '5 minutes', 'done', 1,
+       created_at + interval '20 minutes', created_at + interval '45 minutes', created_at
+FROM contacts WHERE {row_hash(62, "id")} % 40 = 0 AND created_at < now() - interval '1 hour'
+ORDER BY id
+""",
+]
+
 CHECK_OWNERS_SQL = f"""
 SELECT count(*) FROM users
 WHERE email LIKE 'bench-claimer-%' AND id BETWEEN 1 AND {CLAIMERS}
