@@ -93,12 +93,12 @@ def _fold_guides(steps: Iterable[tuple[int, str]]) -> None:
             sa.select(GuideMilestone.submission_id, GuideMilestone.milestone).where(
                 GuideMilestone.submission_id.in_(ids)
             )
-        ).tuples()
+        ).all()
     )
     requested = dict(
         db.session.execute(
             sa.select(Submission.id, Submission.created_at).where(Submission.id.in_(ids))
-        ).tuples()
+        ).all()
     )
     new = sorted(step for step in steps - known if step[0] in requested)
     db.session.add_all(GuideMilestone(submission_id=s, milestone=m) for s, m in new)
