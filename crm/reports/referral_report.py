@@ -19,6 +19,11 @@ REFERRAL_ROWS = {
     ReferralKind.specialist.value: "Specialist matches",
     ReferralKind.va_claims_handoff.value: "VA claims hand-offs",
 }
+# Short enough for the chart's label column.
+CHART_LABELS = {
+    ReferralKind.specialist.value: "Specialist",
+    ReferralKind.va_claims_handoff.value: "VA hand-off",
+}
 _SENT = ReferralStatus.sent.value
 _APPOINTMENT = ReferralStatus.appointment_scheduled.value
 _SEEN = ReferralStatus.seen.value
@@ -61,7 +66,7 @@ def referral_report(period: Period) -> ReferralReport:
             f"Referrals sent from {period}, and how far they got",
             [
                 (f"{label}: {step}", counts.get(kind, {}).get(status, 0))
-                for kind, label in REFERRAL_ROWS.items()
+                for kind, label in CHART_LABELS.items()
                 for status, step in (
                     (_SENT, "sent"),
                     (_APPOINTMENT, "appointment"),

@@ -63,7 +63,7 @@ def test_the_page_draws_its_charts_with_titles_and_words(manager):
         '<title id="referrals-chart-title">Referrals sent from 2026-11-10 to 2026-11-11,'
         " and how far they got</title>" in html
     )
-    assert "Specialist matches: seen: 1" in html  # the chart's text alternative
+    assert "Specialist: seen: 1" in html  # the chart's text alternative
     assert '<title id="guides-chart-title">' in html and "Shipped: 1" in html
     assert '<title id="trend-chart-title">' in html
 
