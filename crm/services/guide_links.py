@@ -7,6 +7,8 @@ submission and nothing else (no address, no agent: nothing about who opened it).
 scanner that follows links also counts as an open; nothing in a GET can tell them apart.
 """
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
 from crm.extensions import db
@@ -16,7 +18,7 @@ from crm.services import events
 from crm.services.actors import VISITOR
 
 
-def record_first_open(submission_id: int, contact_id: int) -> bool:
+def record_first_open(submission_id: int, contact_id: int, at: datetime | None = None) -> bool:
     """Record the guide_opened event unless the link was opened before; commit. True if new."""
     opened = db.session.scalar(
         sa.select(TimelineEvent.id)
@@ -30,6 +32,8 @@ def record_first_open(submission_id: int, contact_id: int) -> bool:
     if opened is not None:
         return False
     # Two opens at the same moment may both record one: the roll-up counts a request once.
-    events.record(contact_id, TimelineKind.guide_opened, VISITOR, submission_id=submission_id)
+    events.record(
+        contact_id, TimelineKind.guide_opened, VISITOR, submission_id=submission_id, at=at
+    )
     db.session.commit()
     return True
