@@ -136,6 +136,7 @@ class TimelineKind(LabeledEnum):
     referral_sent = "referral_sent", "Referral sent"
     referral_updated = "referral_updated", "Referral updated"
     call_logged = "call_logged", "Call"
+    guide_opened = "guide_opened", "Opened the guide link"
 
 
 class OutboxKind(LabeledEnum):

@@ -143,3 +143,28 @@ class ReportSlice(Base):
     measure: Mapped[str] = _key_text(48)
     n: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class GuideMilestone(Base):
+    """One guide request (its submission) reached one step: emailed, opened, printed, ..."""
+
+    __tablename__ = "guide_milestones"
+
+    submission_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    # emailed, opened, to_print, printed or shipped (crm/services/rollups/referral_fold.py).
+    milestone: Mapped[str] = _key_text(20)
+
+
+class ReferralGuideDaily(Base):
+    """Referrals of one kind sent on one day, or guides requested on one day, per step reached.
+
+    Kind is a referral kind (specialist, va_claims_handoff) or "guide"; the day is the cohort's:
+    the day the referral was sent, or the day the guide was requested (its submission).
+    """
+
+    __tablename__ = "referral_guide_daily"
+
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    kind: Mapped[str] = _key_text(32)
+    milestone: Mapped[str] = _key_text(32)
+    items: Mapped[int] = mapped_column(default=0)

@@ -26,6 +26,7 @@ from crm.models.enums import (
 )
 from crm.services import lookups, rollups
 from crm.services.capture import submit_lead
+from crm.services.demo_referrals import deliver_old_guides, record_demo_referrals_and_guides
 from crm.services.demo_specialists import seed_demo_specialists
 from crm.services.demo_work import record_demo_work
 from crm.services.leads import LeadInput, RequestMeta
@@ -149,6 +150,7 @@ def seed_demo_data(contacts: int = 300, seed: int = 7) -> list[str]:
             )
     advocate_ids = [find_user(email).id for role, email, _ in STAFF if role == Role.advocate]
     worked = record_demo_work(advocate_ids, seed)
+    referred = record_demo_referrals_and_guides(advocate_ids, seed, now)
     db.session.commit()
     # The reports read roll-ups; fold the demo history in now rather than at the first beat.
     rollups.rebuild()
@@ -157,7 +159,7 @@ def seed_demo_data(contacts: int = 300, seed: int = 7) -> list[str]:
         f"Added {specialists} demo specialists and cancer centres.",
         f"Created {len(fresh) - returning} contacts from {len(fresh)} submissions "
         f"({returning} returning); the {pending} newest emails are left to send; "
-        f"advocates have worked {worked} of the older leads.",
+        f"advocates have worked {worked} of the older leads and sent {referred} referrals.",
     ]
 
 
@@ -344,10 +346,12 @@ def _settle_old_visits(visits: list[_Visit]) -> int:
     if not rows:
         return 0
     ids = [row.id for row in rows]
-    # A real worker would have sent these weeks ago. Left pending, hundreds would go out in
+    # A real worker would have sent the rest weeks ago too. Left pending, hundreds would go out in
     # one burst on the first beat, fill the dev mailbox and muddle the speed-to-lead report,
     # so they are cancelled; the newest few stay pending to show a real email going out.
     recent = [row.id for row in sorted(rows, key=lambda row: row.created_at)[-RECENT:]]
+    # The guide emails went out, though: the referrals and guides report counts them.
+    deliver_old_guides([id_ for id_ in ids if id_ not in recent])
     pending = (OutboxMessage.status == OutboxStatus.pending) & OutboxMessage.submission_id.in_(ids)
     db.session.execute(
         sa.update(OutboxMessage)

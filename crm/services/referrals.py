@@ -6,6 +6,7 @@ name and address as they typed them) and the chosen directory entries; the relay
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
@@ -65,7 +66,9 @@ def match_submission(contact_ids: list[int]) -> Submission | None:
     )
 
 
-def send_match(contact_id: int, specialist_ids: list[int], user_id: int) -> list[Referral]:
+def send_match(
+    contact_id: int, specialist_ids: list[int], user_id: int, now: datetime | None = None
+) -> list[Referral]:
     """Queue one match email naming the chosen specialists and open a referral for each."""
     contact, ids = _contact(contact_id)
     chosen = sorted(set(specialist_ids))
@@ -82,7 +85,7 @@ def send_match(contact_id: int, specialist_ids: list[int], user_id: int) -> list
     if submission is None:
         raise ReferralRefused("This contact has not asked for a specialist match.")
     _check_emailable(submission, ids)
-    now = utcnow()
+    now = now or utcnow()
     message = outbox.queue_email(
         OutboxKind.specialist_match,
         contact.id,
@@ -123,12 +126,12 @@ def send_match(contact_id: int, specialist_ids: list[int], user_id: int) -> list
     return referrals
 
 
-def hand_off_va_claims(contact_id: int, user_id: int) -> Referral:
+def hand_off_va_claims(contact_id: int, user_id: int, now: datetime | None = None) -> Referral:
     """Open a VA claims hand-off referral for a veteran (no email: the claims team calls)."""
     contact, _ = _contact(contact_id)
     if not contact.is_veteran:
         raise ReferralRefused("Only a veteran can be handed off for a VA claim.")
-    now = utcnow()
+    now = now or utcnow()
     referral = Referral(
         contact_id=contact.id,
         kind=ReferralKind.va_claims_handoff,
@@ -156,6 +159,7 @@ def update_status(
     user_id: int,
     *,
     expected_from: ReferralStatus,
+    now: datetime | None = None,
 ) -> Referral:
     """Move one of the contact's referrals an allowed step, from the status the advocate saw."""
     _, ids = _contact(contact_id, for_email=False)
@@ -175,7 +179,7 @@ def update_status(
             f"A referral cannot go from {referral.status.label} to {to_status.label}."
         )
     from_status = referral.status
-    now = utcnow()
+    now = now or utcnow()
     referral.status = to_status
     referral.updated_at = now
     db.session.flush()

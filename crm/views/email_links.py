@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, render_template
 
 from crm.extensions import db
 from crm.models import Submission
-from crm.services import suppressions
+from crm.services import guide_links, suppressions
 from crm.services.email_content import read_guide_token, unsubscribe_address
 from crm.services.guide_pdf import build_guide_pdf
 
@@ -37,11 +37,15 @@ def download_guide(token: str):
     if public_id is None:
         return render_template("email_links/link_expired.html"), 410
     # Personalised from the submission the link was made for, never from its contact record.
-    fields = db.session.scalar(
-        sa.select(Submission.fields).where(Submission.public_id == public_id)
-    )
-    if fields is None:
+    submission = db.session.execute(
+        sa.select(Submission.id, Submission.contact_id, Submission.fields).where(
+            Submission.public_id == public_id
+        )
+    ).first()
+    if submission is None:
         abort(404)
+    fields = submission.fields
+    guide_links.record_first_open(submission.id, submission.contact_id)
     response = Response(build_guide_pdf(fields.get("first_name")), mimetype="application/pdf")
     response.headers["Content-Disposition"] = 'inline; filename="mesothelioma-guide.pdf"'
     response.headers["Cache-Control"] = "private, no-store"

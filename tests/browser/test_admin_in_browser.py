@@ -53,7 +53,7 @@ def test_an_admin_uploads_the_guide_pdf_in_the_browser(signed_in, app, screensho
     drawing.save()
     page = signed_in(Role.admin)
 
-    page.get_by_role("link", name="Guide").click()
+    page.get_by_role("link", name="Guide", exact=True).click()
     expect(page.get_by_text("Guide emails send the generated guide")).to_be_visible()
     page.get_by_label("Guide PDF").set_input_files(
         {"name": "guide.pdf", "mimeType": "application/pdf", "buffer": buffer.getvalue()}

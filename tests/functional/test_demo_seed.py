@@ -11,6 +11,7 @@ from crm.models import (
     ConsentRecord,
     Contact,
     OutboxMessage,
+    Referral,
     Specialist,
     Submission,
     TimelineEvent,
@@ -30,7 +31,10 @@ from crm.models.enums import (
 )
 from crm.services import demo, passwords
 from crm.services.demo import seed_demo_data
+from crm.services.rollups import referral_reports
 from tests.conftest import empty_all_tables
+from tests.report_pages import page_tables
+from tests.staff import StaffClient
 
 RESERVED_DOMAINS = ("@example.com", "@example.org", "@example.net")
 
@@ -236,3 +240,21 @@ def test_the_demo_history_is_in_the_report_roll_ups_at_once(app_ctx):
         sa.select(sa.func.sum(FunnelDaily.contacts)).where(FunnelDaily.stage == "new")
     )
     assert new == count(Contact)
+
+
+def test_the_demo_has_referrals_and_guides_for_their_report(app_ctx):
+    seed_demo_data(contacts=120)
+
+    assert count(Referral) > 0
+    start, end = utcnow().date() - timedelta(days=70), utcnow().date() + timedelta(days=1)
+    counts = referral_reports.counts(start, end)
+    assert counts["specialist"]["sent"] > 0 and counts["va_claims_handoff"]["sent"] > 0
+    assert 0 < counts["guide"]["opened"] < counts["guide"]["emailed"]
+    assert counts["guide"]["shipped"] > 0
+    staff = StaffClient(app_ctx.test_client())
+    staff.sign_in("manager@example.org", password=demo._password(Role.manager))
+    page = staff.get(f"/manager/referrals-and-guides?start={start}&end={end}")
+    tables = page_tables(page.get_data(as_text=True))
+    sent = {row[0]: int(row[1]) for row in tables["referrals"][1:]}
+    assert sent["Specialist matches"] > 0 and sent["VA claims hand-offs"] > 0
+    assert int(tables["guides"][1][1]) > 0

@@ -2,12 +2,12 @@
 
 Design (issue 9, "Fast at scale"):
 
-- Sources: contacts (a new lead), stage_changes and calls, both append-only. Each has a
-  watermark row in rollup_watermarks (the last id folded in); `refresh` takes the rows past
-  it in id order, in bounded batches, one transaction per batch. Every batch first locks all
-  watermark rows (SELECT ... FOR UPDATE; SQLite has one writer), so refreshes running at once
-  queue behind each other and each row is folded in exactly once. Gaps in the ids are
-  handled in streams.py.
+- Sources: contacts (a new lead), stage_changes, calls and timeline_events, the last three
+  append-only. Each has a watermark row in rollup_watermarks (the last id folded in);
+  `refresh` takes the rows past it in id order, in bounded batches, one transaction per
+  batch. Every batch first locks all watermark rows (SELECT ... FOR UPDATE; SQLite has one
+  writer), so refreshes running at once queue behind each other and each row is folded in
+  exactly once. Gaps in the ids are handled in streams.py.
 - rollup_contacts: one row per lead: its cohort day (the lead's creation date in
   ORG_TIME_ZONE), its report dimensions and its first call. Dimensions: the form of the
   lead's first submission; source, medium and campaign of its first touch (the contact's
@@ -34,6 +34,9 @@ Design (issue 9, "Fast at scale"):
 - report_slices: the three daily tables summed per dimension over power-of-two blocks of
   days (slices.py), changed with them; what the reports read unless they combine a filter
   with a breakdown.
+- referral_guide_daily (with guide_milestones): referrals by the day they were sent and
+  guides by the day they were requested, per step reached, folded from the timeline events
+  (referral_fold.py says which).
 - `rebuild` empties the roll-ups and folds everything in again, in one transaction, so
   readers see the old figures until it commits; on PostgreSQL in set-based statements.
   Changing ORG_TIME_ZONE needs a rebuild.
@@ -50,12 +53,14 @@ from crm.models import (
     CallDaily,
     ContactMilestone,
     FunnelDaily,
+    GuideMilestone,
+    ReferralGuideDaily,
     ReportSlice,
     RollupContact,
     SpeedDaily,
     utcnow,
 )
-from crm.services.rollups import fold, set_based
+from crm.services.rollups import fold, referral_fold, set_based
 from crm.services.rollups.streams import (
     DIMENSIONS_SYNC,
     SOURCES,
@@ -69,6 +74,7 @@ _FOLDERS = {
     "stage_changes": fold.fold_stage_changes,
     "calls": fold.fold_calls,
     "submissions": fold.fold_submissions,
+    "timeline_events": referral_fold.fold_timeline,
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -139,7 +145,8 @@ def rebuild(
     limit = batch_size or current_app.config["ROLLUP_BATCH_SIZE"]
     marks = lock_watermarks()
     # DELETE, not TRUNCATE: TRUNCATE would lock readers out until the rebuild commits.
-    for model in (ReportSlice, FunnelDaily, SpeedDaily, CallDaily, ContactMilestone, RollupContact):
+    derived = (ReportSlice, FunnelDaily, SpeedDaily, CallDaily, ContactMilestone, RollupContact)
+    for model in (*derived, ReferralGuideDaily, GuideMilestone):
         db.session.execute(sa.delete(model))
     for name in SOURCES:
         marks[name].last_id = 0

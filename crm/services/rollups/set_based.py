@@ -3,8 +3,9 @@
 The fold (fold.py) takes events a batch at a time and looks rows up as it goes: right for a
 refresh of a few thousand new events, far too slow for ten million. A rebuild starts from
 empty tables, so PostgreSQL can compute each table in one INSERT ... SELECT ... GROUP BY,
-straight from contacts, submissions, stage_changes and calls. It must give exactly what the
-fold gives, watermarks included, so that the next refresh goes on where the rebuild stopped:
+straight from contacts, submissions, stage_changes, calls, timeline events and referrals. It
+must give exactly what the fold gives, watermarks included, so that the next refresh goes on
+where the rebuild stopped:
 
 - each source is taken up to where the fold's walk stops (streams.next_rows): the row
   before the first gap in its ids above the settled id;
@@ -16,6 +17,8 @@ fold gives, watermarks included, so that the next refresh goes on where the rebu
 - buckets are the lower bounds of buckets.py's bounds (width_bucket over the same arrays);
 - the report slices are the daily tables spread over their dimensions (slices.py), and each
   span above a day is summed from the span below it.
+- referral and guide steps are read from the taken timeline events as referral_fold.py
+  reads them, each guide step once per request, referrals and requests still there only.
 
 tests/property/test_rollups_set_based.py checks it against the fold on random data.
 """
@@ -27,9 +30,10 @@ from flask import current_app
 
 from crm.extensions import db
 from crm.models import RollupWatermark
-from crm.models.enums import CloseOutcome, Stage
+from crm.models.enums import CloseOutcome, OutboxKind, Stage, TimelineKind
 from crm.services.rollups.buckets import MINUTE_BOUNDS, SECOND_BOUNDS
 from crm.services.rollups.fold import milestones_of
+from crm.services.rollups.referral_fold import EMAILED, GUIDE, GUIDE_EVENTS
 from crm.services.rollups.slices import LEVELS
 from crm.services.rollups.streams import SOURCES, advance_horizon
 
@@ -165,12 +169,48 @@ FROM report_slices WHERE span = :half
 GROUP BY family, dimension, 4, value, measure
 """
 
+# Detail is json: read as jsonb, which has the operators on every PostgreSQL version.
+_GUIDE_MILESTONES = """
+INSERT INTO guide_milestones (submission_id, milestone)
+SELECT DISTINCT e.submission_id, steps.milestone
+FROM timeline_events AS e
+JOIN unnest(CAST(:guide_kinds AS text[]), CAST(:guide_steps AS text[])) AS steps (kind, milestone)
+  ON steps.kind = e.kind
+JOIN submissions AS s ON s.id = e.submission_id
+WHERE e.id <= :timeline_events
+  AND (e.kind != 'email_sent' OR CAST(e.detail AS jsonb) ->> 'email' = :guide_email)
+"""
+
+_REFERRALS_AND_GUIDES = """
+INSERT INTO referral_guide_daily (day, kind, milestone, items)
+SELECT (r.created_at AT TIME ZONE :tz)::date, r.kind, steps.status, count(*)
+FROM (
+  SELECT CAST(opened.id AS integer) AS referral_id, 'sent' AS status
+  FROM timeline_events AS e,
+       jsonb_array_elements_text(CAST(e.detail AS jsonb) -> 'referral_ids') AS opened (id)
+  WHERE e.id <= :timeline_events AND e.kind = 'referral_sent'
+  UNION ALL
+  SELECT CAST(CAST(e.detail AS jsonb) ->> 'referral_id' AS integer),
+         CAST(e.detail AS jsonb) ->> 'to'
+  FROM timeline_events AS e
+  WHERE e.id <= :timeline_events AND e.kind = 'referral_updated'
+) AS steps
+JOIN referrals AS r ON r.id = steps.referral_id
+GROUP BY 1, 2, 3
+UNION ALL
+SELECT (s.created_at AT TIME ZONE :tz)::date, :guide, m.milestone, count(*)
+FROM guide_milestones AS m JOIN submissions AS s ON s.id = m.submission_id
+GROUP BY 1, 2, 3
+"""
+
 STATEMENTS = {
     "rollup_contacts": _LEADS,
     "contact_milestones": _MILESTONES,
     "funnel_daily": _FUNNEL,
     "speed_daily": _SPEED,
     "call_daily": _CALLS,
+    "guide_milestones": _GUIDE_MILESTONES,
+    "referral_guide_daily": _REFERRALS_AND_GUIDES,
 }
 
 
@@ -206,6 +246,10 @@ def rebuild_in_sql(marks: dict[str, RollupWatermark], now, grace) -> int:
         "tz": current_app.config["ORG_TIME_ZONE"],
         "minute_bounds": list(MINUTE_BOUNDS),
         "second_bounds": list(SECOND_BOUNDS),
+        "guide_kinds": [TimelineKind.email_sent.value, *(k.value for k in GUIDE_EVENTS)],
+        "guide_steps": [EMAILED, *GUIDE_EVENTS.values()],
+        "guide_email": OutboxKind.guide_email.value,
+        "guide": GUIDE,
     }
     # Sorting and hashing millions of rows: in memory for this transaction, not on disk; and
     # each statement reads a whole table by design (a command, not a request): no timeout.

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
-from crm.models import Call, Contact, RollupWatermark, StageChange, Submission
+from crm.models import Call, Contact, RollupWatermark, StageChange, Submission, TimelineEvent
 
 # Each source, with the columns folding needs, in the order a batch takes them.
 SOURCES = {
@@ -38,6 +38,16 @@ SOURCES = {
             Call.outcome,
             Call.duration_seconds,
             Call.created_at,
+        ),
+    ),
+    # Every kind, though few count: the walk needs the ids without holes (see above).
+    "timeline_events": (
+        TimelineEvent,
+        (
+            TimelineEvent.id,
+            TimelineEvent.kind,
+            TimelineEvent.submission_id,
+            TimelineEvent.detail,
         ),
     ),
 }

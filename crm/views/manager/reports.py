@@ -1,4 +1,4 @@
-"""The manager reports: funnel, speed-to-lead, advocates, each with a CSV per table.
+"""The manager reports: funnel, speed-to-lead, advocates, referrals and guides; a CSV per table.
 
 Pages show aggregates only and are not audited; every export is (who, which table, the
 filters and how many rows), since a file leaves the system.
@@ -12,6 +12,7 @@ from crm.models import utcnow
 from crm.models.enums import AuditAction, Role
 from crm.reports.csv_export import csv_response, download_name
 from crm.reports.funnel_report import funnel_report
+from crm.reports.referral_report import referral_report
 from crm.reports.tables import Period
 from crm.reports.team_reports import (
     BREACH_TABLES,
@@ -28,6 +29,7 @@ TEMPLATES = {
     "funnel": "manager/report_funnel.html",
     "speed": "manager/report_speed.html",
     "advocates": "manager/report_advocates.html",
+    "referrals-and-guides": "manager/report_referrals.html",
 }
 
 
@@ -43,7 +45,9 @@ def _build(name: str):
     if not form.validate():
         return form, None, names
     period = Period(*form.period_or_default())
-    if name == "funnel":
+    if name == "referrals-and-guides":
+        report = referral_report(period)
+    elif name == "funnel":
         by_label = dict(BREAKDOWNS)[form.by.data]
         report = funnel_report(period, form.by.data, by_label, form.filters(), names)
     elif name == "speed":
@@ -114,7 +118,17 @@ def advocates_page():
     return _page("advocates")
 
 
-@bp.get("/<any(funnel, speed, advocates):report>/<table>.csv", endpoint="report_csv")
+@bp.get("/referrals-and-guides", endpoint="referrals_and_guides")
+@role_required(*REPORT_READERS)
+def referrals_and_guides_page():
+    """Specialist matches and VA hand-offs to their outcome; guides emailed to shipped."""
+    return _page("referrals-and-guides")
+
+
+@bp.get(
+    '/<any(funnel, speed, advocates, "referrals-and-guides"):report>/<table>.csv',
+    endpoint="report_csv",
+)
 @role_required(*REPORT_READERS)
 def report_csv(report: str, table: str):
     """One table of a report as CSV, with the page's filters; invalid filters show the page."""
