@@ -1,4 +1,4 @@
-"""Demo data: the work advocates have already done on older demo leads (stages and notes)."""
+"""Demo data: the work advocates have already done on older demo leads (calls, stages, notes)."""
 
 import random
 from datetime import timedelta
@@ -6,8 +6,8 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from crm.extensions import db
-from crm.models import Contact, StageChange, utcnow
-from crm.models.enums import CloseOutcome, Stage
+from crm.models import Call, Contact, StageChange, utcnow
+from crm.models.enums import CallOutcome, CloseOutcome, Stage
 from crm.services import notes, stages
 from crm.services.actors import Actor
 from crm.services.stages import StageMove
@@ -53,9 +53,12 @@ def record_demo_work(advocate_ids: list[int], seed: int) -> int:
             continue  # still waiting for a first call
         path = rng.choices([p for p, _ in _PATHS], weights=[w for _, w in _PATHS])[0]
         actor = Actor.user(rng.choice(advocate_ids))
-        at = created_at
-        for stage in path:
-            at += timedelta(hours=rng.uniform(0.2, 30))
+        # The first call minutes to hours after the lead came in; later steps hours apart.
+        at = created_at + timedelta(minutes=rng.uniform(2, 240))
+        for number, stage in enumerate(path):
+            if number:
+                at += timedelta(hours=rng.uniform(0.2, 30))
+            _log_calls(rng, contact_id, actor.user_id, stage, min(at, utcnow()))
             outcome = None
             if stage == Stage.closed:
                 outcome = (
@@ -69,3 +72,29 @@ def record_demo_work(advocate_ids: list[int], seed: int) -> int:
             notes.add_note(contact_id, actor.user_id, rng.choice(_NOTES), at=min(at, utcnow()))
         worked += 1
     return worked
+
+
+def _log_calls(rng: random.Random, contact_id: int, user_id: int, stage: Stage, at) -> None:
+    """The calls behind a move: unanswered tries before attempting or an unreachable close,
+    one conversation before contacted (what the speed and advocates reports count)."""
+    if stage == Stage.attempting:
+        tries = [rng.choice([CallOutcome.no_answer, CallOutcome.voicemail])]
+    elif stage == Stage.contacted:
+        tries = [CallOutcome.reached]
+    elif stage == Stage.closed and rng.random() < 0.5:
+        tries = [CallOutcome.no_answer, CallOutcome.voicemail]
+    else:
+        return
+    for number, outcome in enumerate(tries):
+        seconds = rng.randint(240, 1500) if outcome == CallOutcome.reached else rng.randint(5, 45)
+        db.session.add(
+            Call(
+                contact_id=contact_id,
+                user_id=user_id,
+                outcome=outcome,
+                duration_seconds=seconds,
+                # Earlier tries a little before the move they led to.
+                created_at=at - timedelta(minutes=10 * (len(tries) - 1 - number)),
+            )
+        )
+    db.session.flush()

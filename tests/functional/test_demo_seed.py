@@ -258,3 +258,29 @@ def test_the_demo_has_referrals_and_guides_for_their_report(app_ctx):
     sent = {row[0]: int(row[1]) for row in tables["referrals"][1:]}
     assert sent["Specialist matches"] > 0 and sent["VA claims hand-offs"] > 0
     assert int(tables["guides"][1][1]) > 0
+
+
+def test_the_demo_advocates_calls_fill_the_speed_and_advocates_reports(app_ctx):
+    from crm.models import Call, StageChange
+    from crm.models.enums import CallOutcome
+    from crm.services.rollups import reports
+
+    seed_demo_data(contacts=80)
+
+    # Every lead worked to contacted had a conversation; every one attempted, a first call.
+    calls = db.session.scalars(sa.select(Call)).all()
+    reached = {call.contact_id for call in calls if call.outcome == CallOutcome.reached}
+    contacted = set(
+        db.session.scalars(
+            sa.select(StageChange.contact_id).where(StageChange.to_stage == Stage.contacted)
+        )
+    )
+    assert reached == contacted
+    assert all(call.created_at <= utcnow() for call in calls)
+    start, end = utcnow().date() - timedelta(days=70), utcnow().date() + timedelta(days=1)
+    speed = reports.speed_to_lead(start, end, 60)
+    assert speed.attempted == len({call.contact_id for call in calls}) > 0
+    assert speed.median is not None and speed.median.low < 240  # first calls within 4 hours
+    logged = reports.advocate_calls(start, end)
+    assert sum(row.calls for row in logged) == len(calls)
+    assert sum(row.reached for row in logged) == len(reached)
