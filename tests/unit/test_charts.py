@@ -57,3 +57,14 @@ def test_a_line_chart_draws_one_line_per_series_and_says_what_it_shows():
 def test_charts_with_no_data_still_render_and_say_so():
     assert parse(bar_chart("e", "Empty", [])).find(f"{SVG}desc").text == "No data."
     assert parse(line_chart("e", "Empty", [], {})).find(f"{SVG}desc").text == "No data."
+
+
+def test_the_trends_eight_lines_each_have_their_own_colour_and_dashes():
+    # The funnel page's trend draws seven: forms sent and the six stages.
+    series = {f"Series {n}": [n, n + 1] for n in range(8)}
+    svg = parse(line_chart("trend", "Trend", ["2026-11-01", "2026-11-02"], series))
+
+    styles = {
+        (line.get("stroke"), line.get("stroke-dasharray")) for line in svg.iter(f"{SVG}polyline")
+    }
+    assert len(styles) == 8
