@@ -246,6 +246,10 @@ class AuditAction(LabeledEnum):
     call_logged = "call_logged", "Logged a call"
     report_exported = "report_exported", "Exported a report"
     contacts_exported = "contacts_exported", "Exported contacts"
+    chat_viewed = "chat_viewed", "Viewed a chat"
+    chat_accepted = "chat_accepted", "Accepted a chat"
+    chat_replied = "chat_replied", "Replied in a chat"
+    chat_closed = "chat_closed", "Closed a chat"
 
 
 class Skill(LabeledEnum):
@@ -279,3 +283,26 @@ class ReferralStatus(LabeledEnum):
     appointment_scheduled = "appointment_scheduled", "Appointment scheduled"
     seen = "seen", "Seen"
     declined = "declined", "Declined"
+
+
+class ChatStatus(LabeledEnum):
+    waiting = "waiting", "Waiting"
+    active = "active", "With an advocate"
+    closed = "closed", "Closed"
+    missed = "missed", "Missed"
+
+
+class ChatSender(LabeledEnum):
+    visitor = "visitor", "Visitor"
+    advocate = "advocate", "Advocate"
+    system = "system", "System"
+
+
+class ChatOutcome(LabeledEnum):
+    """How a chat ended, as the advocate who closed it saw it."""
+
+    helped = "helped", "Helped"
+    callback_arranged = "callback_arranged", "Callback arranged"
+    guide_requested = "guide_requested", "Guide requested"
+    visitor_left = "visitor_left", "Visitor left"
+    not_relevant = "not_relevant", "Not relevant"
