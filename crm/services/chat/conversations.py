@@ -1,0 +1,150 @@
+"""The visitor's side of a chat: start one, write in it, read it back by id.
+
+Like capture, these commit themselves: a message the visitor sees as sent must be durable on
+its own. Logs name chats and messages by id only; what a visitor typed never reaches them.
+"""
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from crm.extensions import db
+from crm.models import Chat, ChatMessage, User
+from crm.models.chat import MESSAGE_MAX_CHARS
+from crm.models.enums import ChatSender, ChatStatus
+from crm.services import rate_limits
+
+log = logging.getLogger(__name__)
+
+# Control characters other than line breaks and tabs are dropped, not refused: a pasted
+# paragraph from a word processor should arrive, not fail.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+OPEN_STATUSES = (ChatStatus.waiting, ChatStatus.active)
+
+
+class ChatRefused(Exception):
+    """A chat action that cannot be done, with the sentence to show and an HTTP status."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    id: int
+    sender: ChatSender
+    author: str | None
+    body: str
+    created_at: datetime
+
+
+def start_chat(visitor_name: str, ip_address: str | None, now: datetime) -> Chat:
+    """Open a waiting chat for a visitor and commit; refused over the per-address limit."""
+    counter = rate_limits.counter(
+        "chat-start", ip_address or "", current_app.config["CHAT_START_LIMIT"]
+    )
+    if rate_limits.acquire([counter]) is not None:
+        raise ChatRefused(
+            "Too many chats were started from your connection just now. Please call us, "
+            "or try again later.",
+            status=429,
+        )
+    try:
+        chat = Chat(
+            public_token=secrets.token_urlsafe(32),
+            visitor_name=visitor_name[:80],
+            status=ChatStatus.waiting,
+            created_at=now,
+        )
+        db.session.add(chat)
+        db.session.commit()
+    except BaseException:
+        rate_limits.release([counter])
+        raise
+    log.info("chat %s started", chat.id)
+    return chat
+
+
+def open_chat_for_token(token: str | None) -> Chat | None:
+    """The chat this visitor's token names, whatever its status, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(sa.select(Chat).where(Chat.public_token == token))
+
+
+def post_visitor_message(chat: Chat, text: str | None, now: datetime) -> int:
+    """Store the visitor's message and commit; return its id. Bounded in size and rate."""
+    body = clean_message(text)
+    if chat.status not in OPEN_STATUSES:
+        raise ChatRefused("This chat has ended. You can start a new one.", status=409)
+    counter = rate_limits.counter(
+        "chat-message", str(chat.id), current_app.config["CHAT_MESSAGE_LIMIT"]
+    )
+    if rate_limits.acquire([counter]) is not None:
+        raise ChatRefused(
+            "You are sending messages very quickly. Please wait a moment and send it again: "
+            "your message is still in the box.",
+            status=429,
+        )
+    try:
+        message_id = add_message(chat.id, ChatSender.visitor, None, body, now)
+        db.session.commit()
+    except BaseException:
+        rate_limits.release([counter])
+        raise
+    log.info("chat %s: visitor message %s", chat.id, message_id)
+    return message_id
+
+
+def clean_message(text: str | None) -> str:
+    """The message as it will be stored, or ChatRefused when it is empty or too long."""
+    body = _CONTROL.sub("", (text or "").replace("\r\n", "\n")).strip()
+    if not body:
+        raise ChatRefused("Please type a message.")
+    if len(body) > MESSAGE_MAX_CHARS:
+        raise ChatRefused(
+            f"Please keep each message under {MESSAGE_MAX_CHARS:,} characters "
+            f"(this one has {len(body):,}); send the rest in another message."
+        )
+    return body
+
+
+def add_message(
+    chat_id: int, sender: ChatSender, user_id: int | None, body: str, now: datetime
+) -> int:
+    """Insert one message row in the current transaction and return its id."""
+    return db.session.execute(
+        sa.insert(ChatMessage)
+        .values(chat_id=chat_id, sender=sender, user_id=user_id, body=body, created_at=now)
+        .returning(ChatMessage.id)
+    ).scalar_one()
+
+
+def messages(chat_id: int, after_id: int | None = None, limit: int = 200) -> list[MessageLine]:
+    """The chat's messages in order: the first `limit` after `after_id`, or the newest `limit`."""
+    query = (
+        sa.select(
+            ChatMessage.id,
+            ChatMessage.sender,
+            User.name,
+            ChatMessage.body,
+            ChatMessage.created_at,
+        )
+        .outerjoin(User, User.id == ChatMessage.user_id)
+        .where(ChatMessage.chat_id == chat_id)
+        .limit(limit)
+    )
+    if after_id is not None:
+        rows = db.session.execute(
+            query.where(ChatMessage.id > after_id).order_by(ChatMessage.id)
+        ).all()
+    else:
+        rows = list(reversed(db.session.execute(query.order_by(ChatMessage.id.desc())).all()))
+    return [MessageLine(*row) for row in rows]
