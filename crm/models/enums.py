@@ -26,6 +26,8 @@ class FormKind(LabeledEnum):
     guide = "guide", "Free guide"
     callback = "callback", "Callback request"
     specialist_match = "specialist-match", "Specialist match"
+    # The pre-chat step, when the visitor gave an email or phone (crm/services/chat/).
+    chat = "chat", "Chat"
 
 
 class Relationship(LabeledEnum):
@@ -136,6 +138,7 @@ class TimelineKind(LabeledEnum):
     referral_sent = "referral_sent", "Referral sent"
     referral_updated = "referral_updated", "Referral updated"
     call_logged = "call_logged", "Call"
+    chat_closed = "chat_closed", "Chat"
 
 
 class OutboxKind(LabeledEnum):

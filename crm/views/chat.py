@@ -11,7 +11,7 @@ from crm.models import Chat, utcnow
 from crm.services import chat as chats
 from crm.services.chat.conversations import OPEN_STATUSES
 from crm.services.form_tokens import issue_token, read_token
-from crm.views.submit_guard import bot_reason, client_address, token_expired
+from crm.views.submit_guard import bot_reason, request_meta, token_expired
 
 bp = Blueprint("chat", __name__)
 
@@ -44,7 +44,14 @@ def start():
         # One open chat per visitor: a second press (or a second tab) resumes the first.
         return redirect(url_for("chat.chat_page"), code=303)
     try:
-        chat = chats.start_chat(form.first_name.data, client_address(), utcnow())
+        chat = chats.start_chat(
+            form.first_name.data,
+            request_meta(),
+            utcnow(),
+            lead=form.to_lead(),
+            # The page's signed nonce: the same page sent twice stores one submission.
+            idempotency_key="chat:" + token.nonce,
+        )
     except chats.ChatRefused as refused:
         return _start_page(form, notice=refused.message, status=refused.status)
     session[_SESSION_KEY] = chat.public_token

@@ -28,6 +28,24 @@ _AUDIT_ACTIONS = [
 ]  # fmt: skip
 _NEW_AUDIT_ACTIONS = ["chat_viewed", "chat_accepted", "chat_replied", "chat_closed"]
 _WAITING = "status = 'waiting'"
+_FORMS = ["guide", "callback", "specialist-match"]
+_NEW_FORMS = ["chat"]
+_TIMELINE_KINDS = [
+    "created", "reengaged", "possible_duplicate", "email_queued", "email_sent", "email_failed",
+    "email_dead", "email_cancelled", "email_bounced", "email_requeued", "unsubscribed",
+    "callback_due", "callback_escalated", "guide_to_print", "corrected", "note_added",
+    "stage_changed", "assigned", "do_not_contact", "guide_resent", "merged", "not_duplicate",
+    "guide_printed", "guide_shipped", "referral_sent", "referral_updated", "call_logged",
+]  # fmt: skip
+_NEW_TIMELINE_KINDS = ["chat_closed"]
+# Consent records stay evidence throughout (0001, 0003, 0008): SQLite rebuilds a table to
+# change a CHECK and its triggers go with the old copy, so they are written again after.
+_SQLITE_CONSENT_TRIGGERS = [
+    """CREATE TRIGGER consent_records_no_update BEFORE UPDATE ON consent_records
+    BEGIN SELECT RAISE(ABORT, 'consent records are immutable'); END""",
+    """CREATE TRIGGER consent_records_no_delete BEFORE DELETE ON consent_records
+    BEGIN SELECT RAISE(ABORT, 'consent records are immutable'); END""",
+]
 
 
 def _enum(*values, name):
@@ -53,6 +71,31 @@ def _audit_actions(actions):
     if op.get_bind().dialect.name == "sqlite":
         for statement in _sqlite_append_only_triggers("audit_events"):
             op.execute(statement)
+
+
+def _checks(new):
+    """Widen (or, with new=False, narrow back) the form and timeline kind CHECKs."""
+    checks = [
+        ("submissions", "form", _FORMS, _NEW_FORMS),
+        ("suspected_spam", "form", _FORMS, _NEW_FORMS),
+        ("consent_records", "form", _FORMS, _NEW_FORMS),
+        ("timeline_events", "kind", _TIMELINE_KINDS, _NEW_TIMELINE_KINDS),
+    ]
+    for table, column, values, added in checks:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(op.f(f"ck_{table}_{column}"), type_="check")
+            batch_op.create_check_constraint(
+                op.f(f"ck_{table}_{column}"), sa.column(column).in_(values + (added if new else []))
+            )
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in _SQLITE_CONSENT_TRIGGERS + _sqlite_append_only_triggers(
+            "timeline_events"
+        ):
+            op.execute(statement)
+
+
+def _in(values):
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
 
 def upgrade():
@@ -153,6 +196,7 @@ def upgrade():
         for statement in _sqlite_append_only_triggers("chat_messages"):
             op.execute(statement)
     _audit_actions(_AUDIT_ACTIONS + _NEW_AUDIT_ACTIONS)
+    _checks(new=True)
 
 
 def downgrade():
@@ -172,6 +216,31 @@ def downgrade():
     else:
         op.execute(_sqlite_append_only_triggers("audit_events")[1])
     _audit_actions(_AUDIT_ACTIONS)
+    # The chat leads go with the revision: their evidence and events step aside with them.
+    guarded = {"timeline_events": "timeline_events_append_only"}
+    if dialect == "postgresql":
+        for table, trigger in guarded.items():
+            op.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+        op.execute("ALTER TABLE consent_records DISABLE TRIGGER consent_records_no_update")
+    else:
+        op.execute("DROP TRIGGER timeline_events_no_delete")
+        op.execute("DROP TRIGGER consent_records_no_delete")
+    op.execute(f"DELETE FROM timeline_events WHERE kind IN {_in(_NEW_TIMELINE_KINDS)}")
+    op.execute(
+        "DELETE FROM timeline_events WHERE submission_id IN "
+        f"(SELECT id FROM submissions WHERE form IN {_in(_NEW_FORMS)})"
+    )
+    op.execute(f"DELETE FROM consent_records WHERE form IN {_in(_NEW_FORMS)}")
+    op.execute(f"DELETE FROM submissions WHERE form IN {_in(_NEW_FORMS)}")
+    op.execute(f"DELETE FROM suspected_spam WHERE form IN {_in(_NEW_FORMS)}")
+    if dialect == "postgresql":
+        for table, trigger in guarded.items():
+            op.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+        op.execute("ALTER TABLE consent_records ENABLE TRIGGER consent_records_no_update")
+    else:
+        op.execute(_sqlite_append_only_triggers("timeline_events")[1])
+        op.execute(_SQLITE_CONSENT_TRIGGERS[1])
+    _checks(new=False)
     # Dropping the table drops its triggers with it.
     op.drop_table("chat_messages")
     op.drop_table("chats")

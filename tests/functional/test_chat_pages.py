@@ -8,7 +8,7 @@ from crm.models import AuditEvent, Chat, ChatMessage
 from crm.models.chat import MESSAGE_MAX_CHARS
 from crm.models.enums import AuditAction, ChatStatus, Role
 from tests.chats import open_around_the_clock
-from tests.factories import make_user
+from tests.factories import make_contact, make_user
 from tests.staff import StaffClient
 
 
@@ -188,3 +188,40 @@ def test_admins_may_not_answer_chats(app, app_ctx, visitor, advocate):
     admin = StaffClient(app.test_client())
     admin.sign_in(make_user(Role.admin).email)
     assert admin.get("/advocate/chats").status_code == 403
+
+
+def test_a_visitor_giving_a_known_email_joins_that_contact_and_its_timeline(
+    app_ctx, visitor, advocate
+):
+    known = make_contact(first_name="Maria", last_name="Hidalgo", email="maria@example.com")
+    started = visitor.submit(
+        "/chat",
+        {"first_name": "Maria", "email": "Maria@Example.com", "consent_email": "y"},
+        action="/chat/start",
+    )
+    assert started.status_code == 303
+    send(visitor, "Is surgery possible?")
+    chat = db.session.scalar(sa.select(Chat))
+    assert chat.contact_id == known.id
+    # One person never sees another: the visitor's page holds only what they typed.
+    assert "Hidalgo" not in page_text(visitor.get("/chat"))
+
+    advocate.submit("/advocate/chats", {}, action=f"/advocate/chats/{chat.id}/accept")
+    page = f"/advocate/chats/{chat.id}"
+    assert f'href="/contacts/{known.id}"' in page_text(advocate.get(page))
+    advocate.submit(page, {"body": "Often, yes."}, action=f"{page}/messages")
+    advocate.submit(page, {"outcome": "helped"}, action=f"{page}/close")
+
+    contact_page = page_text(advocate.get(f"/contacts/{known.id}"))
+    assert f"Chat #{chat.id} (Helped)" in contact_page
+    assert "Visitor: Is surgery possible?" in contact_page
+    assert "Ada Lovelace: Often, yes." in contact_page
+
+
+def test_a_bad_email_on_the_pre_chat_step_is_explained(app_ctx, visitor, advocate):
+    response = visitor.submit(
+        "/chat", {"first_name": "Maria", "email": "maria@"}, action="/chat/start"
+    )
+    assert response.status_code == 422
+    assert "Please enter a valid email address" in page_text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Chat)) == 0

@@ -10,6 +10,7 @@ from crm.extensions import db
 from crm.models import Chat, ChatMessage, User
 from crm.models.enums import ChatSender, Role
 from crm.services import chat
+from crm.services.leads import RequestMeta
 from tests.factories import make_user
 
 pytestmark = pytest.mark.postgres_only
@@ -48,7 +49,8 @@ def accept_together(app, chat_id: int, user_ids: list[int]) -> list[bool]:
 
 def test_advocates_accepting_one_chat_at_once_give_it_to_exactly_one(app):
     with app.app_context():
-        chat_id = chat.start_chat("Maria", "203.0.113.9", NOW).id
+        meta = RequestMeta(ip_address="203.0.113.9", user_agent=None, page_url=None)
+        chat_id = chat.start_chat("Maria", meta, NOW).id
         user_ids = [make_user(Role.advocate).id for _ in range(ADVOCATES)]
 
     accepted = accept_together(app, chat_id, user_ids)

@@ -8,6 +8,7 @@ from crm.services.chat.conversations import (
     open_chat_for_token,
     post_visitor_message,
     start_chat,
+    transcripts,
 )
 from crm.services.chat.handling import (
     WaitingChat,
@@ -33,5 +34,6 @@ __all__ = [
     "post_advocate_message",
     "post_visitor_message",
     "start_chat",
+    "transcripts",
     "waiting_chats",
 ]

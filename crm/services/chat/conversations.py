@@ -17,7 +17,8 @@ from crm.extensions import db
 from crm.models import Chat, ChatMessage, User
 from crm.models.chat import MESSAGE_MAX_CHARS
 from crm.models.enums import ChatSender, ChatStatus
-from crm.services import rate_limits
+from crm.services import capture, rate_limits
+from crm.services.leads import LeadInput, RequestMeta
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +46,23 @@ class MessageLine:
     created_at: datetime
 
 
-def start_chat(visitor_name: str, ip_address: str | None, now: datetime) -> Chat:
-    """Open a waiting chat for a visitor and commit; refused over the per-address limit."""
+def start_chat(
+    visitor_name: str,
+    meta: RequestMeta,
+    now: datetime,
+    *,
+    lead: LeadInput | None = None,
+    idempotency_key: str | None = None,
+) -> Chat:
+    """Open a waiting chat for a visitor and commit; refused over the per-address limit.
+
+    With a `lead` (the visitor gave an email or phone) the pre-chat step is first stored
+    through the capture service, like any form: the contact found by the same identity
+    rules, one consent record per channel, committed before the chat opens. The chat then
+    joins that contact; what the visitor sees is still only what they typed here.
+    """
     counter = rate_limits.counter(
-        "chat-start", ip_address or "", current_app.config["CHAT_START_LIMIT"]
+        "chat-start", meta.ip_address or "", current_app.config["CHAT_START_LIMIT"]
     )
     if rate_limits.acquire([counter]) is not None:
         raise ChatRefused(
@@ -57,10 +71,14 @@ def start_chat(visitor_name: str, ip_address: str | None, now: datetime) -> Chat
             status=429,
         )
     try:
+        contact_id = None
+        if lead is not None:
+            contact_id = capture.submit_lead(lead, meta, idempotency_key, now).contact_id
         chat = Chat(
             public_token=secrets.token_urlsafe(32),
             visitor_name=visitor_name[:80],
             status=ChatStatus.waiting,
+            contact_id=contact_id,
             created_at=now,
         )
         db.session.add(chat)
@@ -148,3 +166,29 @@ def messages(chat_id: int, after_id: int | None = None, limit: int = 200) -> lis
     else:
         rows = list(reversed(db.session.execute(query.order_by(ChatMessage.id.desc())).all()))
     return [MessageLine(*row) for row in rows]
+
+
+def transcripts(chat_ids: set[int], per_chat: int = 200) -> dict[int, str]:
+    """Each chat's transcript as plain text, who said what and when (for the timeline)."""
+    if not chat_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            ChatMessage.chat_id,
+            ChatMessage.sender,
+            User.name,
+            ChatMessage.body,
+            ChatMessage.created_at,
+        )
+        .outerjoin(User, User.id == ChatMessage.user_id)
+        .where(ChatMessage.chat_id.in_(chat_ids))
+        .order_by(ChatMessage.chat_id, ChatMessage.id)
+        .limit(per_chat * len(chat_ids))
+    ).all()
+    lines: dict[int, list[str]] = {}
+    for chat_id, sender, author, body, at in rows:
+        chat_lines = lines.setdefault(chat_id, [])
+        if len(chat_lines) < per_chat:
+            who = author if sender == ChatSender.advocate else sender.label
+            chat_lines.append(f"{at:%H:%M} {who}: {body}")
+    return {chat_id: "\n".join(chat_lines) for chat_id, chat_lines in lines.items()}

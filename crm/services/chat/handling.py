@@ -12,7 +12,9 @@ import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import Chat, User
-from crm.models.enums import ChatOutcome, ChatSender, ChatStatus, Role
+from crm.models.enums import ChatOutcome, ChatSender, ChatStatus, Role, TimelineKind
+from crm.services import events
+from crm.services.actors import Actor
 from crm.services.chat.conversations import ChatRefused, add_message, clean_message
 
 log = logging.getLogger(__name__)
@@ -71,13 +73,15 @@ def accept_chat(chat_id: int, user: User, now: datetime) -> bool:
 
 
 def chat_for_staff(chat_id: int, user: User) -> Chat:
-    """The chat if this user may open it (its advocate, or a manager); ChatRefused otherwise."""
+    """The chat if this user may open it (its advocate or a manager; anyone once it ended)."""
     chat = db.session.get(Chat, chat_id)
     if chat is None:
         raise ChatRefused("There is no such chat.", status=404)
     if chat.status == ChatStatus.waiting:
         raise ChatRefused("Accept this chat first.", status=409)
-    if chat.claimed_by_user_id != user.id and user.role != Role.manager:
+    # An ended chat is part of the contact's record, which every advocate may read (audited).
+    ended = chat.status in (ChatStatus.closed, ChatStatus.missed)
+    if not ended and chat.claimed_by_user_id != user.id and user.role != Role.manager:
         raise ChatRefused("Another advocate is answering this chat.", status=403)
     return chat
 
@@ -101,4 +105,13 @@ def close_chat(chat: Chat, user: User, outcome: ChatOutcome, now: datetime) -> N
     if closed is None:
         raise ChatRefused("This chat has ended already.", status=409)
     add_message(chat.id, ChatSender.system, None, f"{user.name} closed the chat.", now)
+    if chat.contact_id is not None:
+        # The transcript joins the contact's timeline: the event names the chat by id only.
+        events.record(
+            chat.contact_id,
+            TimelineKind.chat_closed,
+            Actor.user(user.id),
+            detail={"chat_id": chat.id, "outcome": outcome.value},
+            at=now,
+        )
     log.info("chat %s closed by user %s (%s)", chat.id, user.id, outcome.value)
