@@ -225,3 +225,8 @@ def test_a_bad_email_on_the_pre_chat_step_is_explained(app_ctx, visitor, advocat
     assert response.status_code == 422
     assert "Please enter a valid email address" in page_text(response)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Chat)) == 0
+
+
+def test_chats_are_not_taken_through_the_api_or_the_embeds(api_client, client):
+    assert api_client.post("/api/v1/submissions/chat", json={}).status_code == 404
+    assert client.get("/embed/chat").status_code == 404
