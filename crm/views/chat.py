@@ -4,11 +4,22 @@ The chat is found by the random token kept in the visitor's (signed) session coo
 reload or a return later resumes it; nothing about the visitor is in the address.
 """
 
-from flask import Blueprint, current_app, redirect, render_template, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
 
 from crm.forms.chat import ChatMessageForm, ChatStartForm
 from crm.models import Chat, utcnow
 from crm.services import chat as chats
+from crm.services.chat import streams
 from crm.services.chat.conversations import OPEN_STATUSES
 from crm.services.form_tokens import issue_token, read_token
 from crm.views.submit_guard import bot_reason, request_meta, token_expired
@@ -26,6 +37,15 @@ def chat_page():
     if chat is not None and chat.status in OPEN_STATUSES:
         return _conversation(chat, ChatMessageForm())
     return _start_page(ChatStartForm(), ended=chat)
+
+
+@bp.get("/chat/stream")
+def stream():
+    """The visitor's chat as Server-Sent Events: the id of each new message."""
+    chat = _visitors_chat()
+    if chat is None:
+        return "", 204  # EventSource stops reconnecting on 204
+    return event_stream(chat.id)
 
 
 @bp.post("/chat/start")
@@ -114,3 +134,14 @@ def _start_page(form: ChatStartForm, ended: Chat | None = None, notice=None, sta
         phone=current_app.config["ORG_PHONE"],
     )
     return page, status
+
+
+def event_stream(chat_id: int) -> Response:
+    """A bounded event stream of a chat, resumed from the client's last id, unbuffered."""
+    last_id = streams.resume_point(request.headers.get("Last-Event-ID"), request.args.get("after"))
+    return Response(
+        stream_with_context(streams.message_events(chat_id, last_id)),
+        mimetype="text/event-stream",
+        # nginx would otherwise hold events back in its buffer.
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -7,6 +7,7 @@ from crm.forms.chat import ChatAcceptForm, ChatCloseForm, ChatMessageForm
 from crm.models import utcnow
 from crm.models.enums import AuditAction, ChatOutcome, ChatStatus
 from crm.services import chat as chat_service
+from crm.views.chat import event_stream
 from crm.views.staff import ADVOCATES, audit_view, role_required, staff_blueprint
 
 bp = staff_blueprint("chats", __name__, url_prefix="/advocate")
@@ -50,6 +51,17 @@ def accept(chat_id: int):
 def conversation(chat_id: int):
     """Show one chat to the advocate holding it (or a manager), with reply and close forms."""
     return _conversation(chat_id, ChatMessageForm())
+
+
+@bp.get("/chats/<int:chat_id>/stream")
+@role_required(*ADVOCATES)
+def stream(chat_id: int):
+    """The chat as Server-Sent Events (ids only) for the advocate who may open it."""
+    try:
+        chat = chat_service.chat_for_staff(chat_id, current_user)
+    except chat_service.ChatRefused as refused:
+        return "", refused.status
+    return event_stream(chat.id)
 
 
 @bp.post("/chats/<int:chat_id>/messages")

@@ -72,3 +72,36 @@ def test_with_nobody_online_the_visitor_is_offered_a_callback(page, visitor_page
     expect(visitor_page.get_by_text("No patient advocate is online")).to_be_visible()
     visitor_page.get_by_role("link", name="Leave a message and we'll call you").click()
     expect(visitor_page).to_have_url(re.compile(r"/callback$"))
+
+
+def test_with_javascript_messages_appear_without_a_reload(
+    signed_in, browser, live_server, config_override
+):
+    open_around_the_clock(config_override)
+    advocate = signed_in(Role.advocate, name="Ada Lovelace")
+    context = browser.new_context(base_url=live_server)
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        visitor = context.new_page()
+        visitor.goto("/chat")
+        visitor.get_by_label("First name").fill("Maria")
+        visitor.get_by_role("button", name="Start chat").click()
+        # Live: the "Show new messages" button is hidden, the stream does its work.
+        expect(visitor.get_by_role("button", name="Show new messages")).to_be_hidden()
+
+        advocate.goto("/advocate/chats")
+        advocate.get_by_role("button", name="Accept").click()
+        expect(visitor.locator("#chat-lines")).to_contain_text("Ada Lovelace joined the chat.")
+        advocate.get_by_label("Your reply").fill("Hello Maria, how can I help?")
+        advocate.get_by_role("button", name="Send").click()
+        expect(visitor.locator("#chat-lines")).to_contain_text("Hello Maria, how can I help?")
+
+        visitor.get_by_label("Your message").fill("What does treatment cost?")
+        visitor.get_by_role("button", name="Send").click()
+        expect(advocate.locator("#chat-lines")).to_contain_text("What does treatment cost?")
+
+        advocate.get_by_label("Outcome").select_option("helped")
+        advocate.get_by_role("button", name="Close the chat").click()
+        expect(visitor.get_by_role("heading", name="Your chat has ended")).to_be_visible()
+    finally:
+        context.close()

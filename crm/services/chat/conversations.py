@@ -18,6 +18,7 @@ from crm.models import Chat, ChatMessage, User
 from crm.models.chat import MESSAGE_MAX_CHARS
 from crm.models.enums import ChatSender, ChatStatus
 from crm.services import capture, rate_limits
+from crm.services.chat import fanout
 from crm.services.leads import LeadInput, RequestMeta
 
 log = logging.getLogger(__name__)
@@ -137,12 +138,17 @@ def clean_message(text: str | None) -> str:
 def add_message(
     chat_id: int, sender: ChatSender, user_id: int | None, body: str, now: datetime
 ) -> int:
-    """Insert one message row in the current transaction and return its id."""
-    return db.session.execute(
+    """Insert one message row in the current transaction and return its id.
+
+    Its id is announced to the chat's streams once the transaction commits, never before.
+    """
+    message_id = db.session.execute(
         sa.insert(ChatMessage)
         .values(chat_id=chat_id, sender=sender, user_id=user_id, body=body, created_at=now)
         .returning(ChatMessage.id)
     ).scalar_one()
+    fanout.notify_after_commit(chat_id, message_id)
+    return message_id
 
 
 def messages(chat_id: int, after_id: int | None = None, limit: int = 200) -> list[MessageLine]:
