@@ -18,6 +18,7 @@ from flask import (
 
 from crm.forms.chat import ChatMessageForm, ChatStartForm
 from crm.models import Chat, utcnow
+from crm.models.enums import ChatStatus
 from crm.services import chat as chats
 from crm.services.chat import streams
 from crm.services.chat.conversations import OPEN_STATUSES
@@ -111,12 +112,15 @@ def _visitors_chat() -> Chat | None:
 def _conversation(chat: Chat, form: ChatMessageForm, notice: str | None = None, status=200):
     if status == 200:
         form.body.data = ""
+    # A waiting chat nobody can answer now says so, rather than promising someone soon.
+    unanswered = chat.status == ChatStatus.waiting and not chats.advocates_available(utcnow())
     page = render_template(
         "public/chat.html",
         chat=chat,
         lines=chats.messages(chat.id),
         form=form,
         notice=notice,
+        unanswered=unanswered,
     )
     return page, status
 

@@ -230,3 +230,16 @@ def test_a_bad_email_on_the_pre_chat_step_is_explained(app_ctx, visitor, advocat
 def test_chats_are_not_taken_through_the_api_or_the_embeds(api_client, client):
     assert api_client.post("/api/v1/submissions/chat", json={}).status_code == 404
     assert client.get("/embed/chat").status_code == 404
+
+
+def test_a_waiting_chat_says_so_when_the_advocates_have_gone(app_ctx, visitor, advocate):
+    start_chat(visitor)
+    send(visitor, "Is anyone there?")
+    assert "An advocate will be with you shortly" in page_text(visitor.get("/chat"))
+
+    advocate.sign_out()
+
+    page = page_text(visitor.get("/chat"))
+    assert "No patient advocate is online right now" in page
+    assert "An advocate will be with you shortly" not in page
+    assert 'href="/callback"' in page and "Is anyone there?" in page
