@@ -138,6 +138,13 @@ class Config:
     # Bot checks on the signed render timestamp of every public form.
     FORM_MIN_SECONDS = float(os.environ.get("FORM_MIN_SECONDS", "3"))
     FORM_MAX_AGE_SECONDS = int(os.environ.get("FORM_MAX_AGE_SECONDS", str(24 * 3600)))
+    # Chat bounds: messages per chat per minute, chats started per address per hour.
+    CHAT_MESSAGE_LIMIT = os.environ.get("CHAT_MESSAGE_LIMIT", "20/minute")
+    CHAT_START_LIMIT = os.environ.get("CHAT_START_LIMIT", "10/hour")
+    # A chat's event stream ends after this (the browser reconnects) and says something
+    # (a comment, if nothing else) at least this often, so idle proxies keep it open.
+    CHAT_STREAM_SECONDS = float(os.environ.get("CHAT_STREAM_SECONDS", "300"))
+    CHAT_HEARTBEAT_SECONDS = float(os.environ.get("CHAT_HEARTBEAT_SECONDS", "15"))
     # Kept submits nobody released are deleted after this many days (they hold what a
     # visitor, or a bot, typed: no reason to keep it longer than a review takes).
     SPAM_RETENTION_DAYS = float(os.environ.get("SPAM_RETENTION_DAYS", "30"))

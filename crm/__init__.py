@@ -133,6 +133,8 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         calls,
+        chat,
+        chats,
         contact_actions,
         contacts,
         dev,
@@ -147,6 +149,8 @@ def register_blueprints(app: Flask) -> None:
     # Public forms check their own CSRF token in form.validate(), so that an expired
     # token re-renders the form with the visitor's data instead of a bare 400.
     csrf.exempt(public.bp)
+    # The same for the visitor's chat pages: an expired token keeps the message typed.
+    csrf.exempt(chat.bp)
     # The JSON API is cookie-less and needs an API key (no browser holds one); CSRF does not apply.
     csrf.exempt(api.bp)
     # One-click unsubscribe comes without cookies (RFC 8058); its signed token is the proof.
@@ -164,6 +168,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search.bp)
     app.register_blueprint(queue.bp)
     app.register_blueprint(calls.bp)
+    app.register_blueprint(chat.bp)
+    app.register_blueprint(chats.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":
         app.register_blueprint(dev.bp)
@@ -220,6 +226,7 @@ def register_template_helpers(app: Flask) -> None:
 # Staff navigation: endpoint, text, roles that see it (links to views not built are left out).
 STAFF_NAV = [
     ("queue.queue", "Call queue", ("advocate", "manager")),
+    ("chats.chats", "Chats", ("advocate", "manager")),
     ("search.contacts", "Contacts", ("advocate", "manager")),
     ("manager.funnel", "Funnel", ("manager", "admin")),
     ("manager.speed", "Speed to lead", ("manager", "admin")),

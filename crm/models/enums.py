@@ -26,6 +26,8 @@ class FormKind(LabeledEnum):
     guide = "guide", "Free guide"
     callback = "callback", "Callback request"
     specialist_match = "specialist-match", "Specialist match"
+    # The pre-chat step, when the visitor gave an email or phone (crm/services/chat/).
+    chat = "chat", "Chat"
 
 
 class Relationship(LabeledEnum):
@@ -137,6 +139,7 @@ class TimelineKind(LabeledEnum):
     referral_updated = "referral_updated", "Referral updated"
     call_logged = "call_logged", "Call"
     guide_opened = "guide_opened", "Opened the guide link"
+    chat_closed = "chat_closed", "Chat"
 
 
 class OutboxKind(LabeledEnum):
@@ -247,6 +250,10 @@ class AuditAction(LabeledEnum):
     call_logged = "call_logged", "Logged a call"
     report_exported = "report_exported", "Exported a report"
     contacts_exported = "contacts_exported", "Exported contacts"
+    chat_viewed = "chat_viewed", "Viewed a chat"
+    chat_accepted = "chat_accepted", "Accepted a chat"
+    chat_replied = "chat_replied", "Replied in a chat"
+    chat_closed = "chat_closed", "Closed a chat"
 
 
 class Skill(LabeledEnum):
@@ -280,3 +287,26 @@ class ReferralStatus(LabeledEnum):
     appointment_scheduled = "appointment_scheduled", "Appointment scheduled"
     seen = "seen", "Seen"
     declined = "declined", "Declined"
+
+
+class ChatStatus(LabeledEnum):
+    waiting = "waiting", "Waiting"
+    active = "active", "With an advocate"
+    closed = "closed", "Closed"
+    missed = "missed", "Missed"
+
+
+class ChatSender(LabeledEnum):
+    visitor = "visitor", "Visitor"
+    advocate = "advocate", "Advocate"
+    system = "system", "System"
+
+
+class ChatOutcome(LabeledEnum):
+    """How a chat ended, as the advocate who closed it saw it."""
+
+    helped = "helped", "Helped"
+    callback_arranged = "callback_arranged", "Callback arranged"
+    guide_requested = "guide_requested", "Guide requested"
+    visitor_left = "visitor_left", "Visitor left"
+    not_relevant = "not_relevant", "Not relevant"

@@ -24,8 +24,16 @@ from crm.models import (
     User,
 )
 from crm.models.attribution import ATTRIBUTION_FIELDS
-from crm.models.enums import CallTaskStatus, ConsentChannel
-from crm.services import contact_answers, contact_timeline, events, stages, suppressions, users
+from crm.models.enums import CallTaskStatus, ConsentChannel, TimelineKind
+from crm.services import (
+    chat,
+    contact_answers,
+    contact_timeline,
+    events,
+    stages,
+    suppressions,
+    users,
+)
 
 TIMELINE_LIMIT = 200
 SUBMISSION_LIMIT = 50
@@ -139,9 +147,11 @@ def _newest(query, model, limit: int, order=None) -> tuple[list, bool]:
 
 def _lookups(raw_events, contact: Contact, consents) -> contact_timeline.Lookups:
     """Notes, stage changes, emails and staff the events name: one query each."""
-    note_ids, change_ids, outbox_ids = set(), set(), set()
+    note_ids, change_ids, outbox_ids, chat_ids = set(), set(), set(), set()
     for event in raw_events:
         detail = event.detail or {}
+        if event.kind == TimelineKind.chat_closed and detail.get("chat_id"):
+            chat_ids.add(detail["chat_id"])
         if detail.get("note_id"):
             note_ids.add(detail["note_id"])
         if detail.get("stage_change_id"):
@@ -157,6 +167,7 @@ def _lookups(raw_events, contact: Contact, consents) -> contact_timeline.Lookups
         stage_changes=_by_id(StageChange, change_ids),
         emails=_by_id(OutboxMessage, outbox_ids),
         users=_by_id(User, user_ids),
+        chat_transcripts=chat.transcripts(chat_ids),
     )
 
 

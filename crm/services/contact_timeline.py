@@ -4,13 +4,14 @@ Events hold ids and codes only (no names, no free text); the words come from the
 name, loaded for the whole page at once (contact_page.py), never one query per event.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from crm.models import Note, OutboxMessage, StageChange, TimelineEvent, User
 from crm.models.enums import (
     ActorKind,
     CallOutcome,
+    ChatOutcome,
     CloseOutcome,
     ConsentChannel,
     FormKind,
@@ -43,6 +44,8 @@ class Lookups:
     stage_changes: dict[int, StageChange]
     emails: dict[int, OutboxMessage]
     users: dict[int, User]
+    # Chat transcripts by chat id, as plain text (crm/services/chat/).
+    chat_transcripts: dict[int, str] = field(default_factory=dict)
 
 
 def user_ids(events: list[TimelineEvent]) -> set[int]:
@@ -95,6 +98,10 @@ def _title(kind: TimelineKind, detail: dict, lookups: Lookups) -> tuple[str, str
         return _email_title(kind, email, detail), None
     if kind == TimelineKind.callback_due:
         return f"Callback scheduled ({_when(detail.get('due_at'))})", None
+    if kind == TimelineKind.chat_closed:
+        chat_id = detail.get("chat_id")
+        outcome = _label(ChatOutcome, detail.get("outcome"), "closed")
+        return f"Chat #{chat_id} ({outcome})", lookups.chat_transcripts.get(chat_id)
     if kind == TimelineKind.note_added:
         note = lookups.notes.get(detail.get("note_id"))
         return "Note", note.body if note is not None else None

@@ -70,6 +70,7 @@ Phoenix 602|59923 Libby 406|98101 Seattle 206|98310 Bremerton 360|97204 Portland
 Anchorage 907"""
 # "value:weight" for each answer; "-" is a question left blank.
 FORMS = "guide:50 callback:30 specialist-match:20"
+_DEMO_FORMS = (FormKind.guide, FormKind.callback, FormKind.specialist_match)
 DIAGNOSES = "pleural:48 peritoneal:14 pericardial:2 testicular:1 not_sure:25 other:4 -:6"
 RELATIONSHIPS = "patient:30 spouse:25 child:30 other_family:7 caregiver:5 other:3"
 BRANCHES = "navy:45 army:22 air_force:10 marine_corps:10 coast_guard:8 other:5"
@@ -206,7 +207,7 @@ def _plan(rng: random.Random, contacts: int, now: datetime) -> list[_Visit]:
         first = _lead(rng, person, form, earlier=None)
         visits.append(_Visit(f"demo:{len(visits) + 1}", at, first, _meta(rng, form)))
         if rng.random() < 0.1:  # comes back through another form: a re-engagement
-            form = rng.choice([kind for kind in FormKind if kind != form])
+            form = rng.choice([kind for kind in _DEMO_FORMS if kind != form])
             again = at + (now - at) * rng.uniform(0.05, 0.5)
             lead = _lead(rng, person, form, earlier=first)
             visits.append(_Visit(f"demo:{len(visits) + 1}", again, lead, _meta(rng, form)))

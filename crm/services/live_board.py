@@ -14,10 +14,11 @@ import sqlalchemy as sa
 from flask import current_app
 
 from crm.extensions import db
-from crm.models import CallTask, StaffSession, User
+from crm.models import CallTask, User
 from crm.models.base import UTCDateTime
 from crm.models.call_task import BREACHED_SQL
 from crm.models.enums import Role
+from crm.services import staff_sessions
 from crm.services.queue import rules
 from crm.services.queue.overview import BANDS, band_conditions
 
@@ -129,16 +130,7 @@ def _lists_statement() -> sa.CompoundSelect:
 
 def _team(now: datetime) -> list[TeamMember]:
     """Staff with a live session (seen within the idle limit), and the call each one holds."""
-    config = current_app.config
-    live = (
-        sa.select(StaffSession.user_id)
-        .where(
-            StaffSession.ended_at.is_(None),
-            StaffSession.last_seen_at > now - timedelta(minutes=config["STAFF_IDLE_MINUTES"]),
-            StaffSession.created_at > now - timedelta(hours=config["STAFF_SESSION_HOURS"]),
-        )
-        .distinct()
-    )
+    live = staff_sessions.live_user_ids(now)
     holding = (
         sa.select(CallTask.contact_id)
         .where(

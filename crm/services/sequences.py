@@ -24,6 +24,8 @@ SEQUENCES: dict[FormKind, tuple[Step, ...]] = {
     FormKind.callback: (Step(OutboxKind.callback_confirmation, timedelta(0)),),
     # The advocate's match email itself is sent by hand from the advocate pages.
     FormKind.specialist_match: (Step(OutboxKind.specialist_confirmation, timedelta(0)),),
+    # A chat answers in the chat itself: no confirmation email.
+    FormKind.chat: (),
 }
 
 # What the visitor asked for (or staff need): sent even after an unsubscribe. Everything

@@ -20,6 +20,20 @@ from crm.models import StaffSession, User, utcnow
 _TOUCH_EVERY = timedelta(seconds=60)
 
 
+def live_user_ids(now: datetime) -> sa.Select:
+    """The ids of staff with a live session: not ended, seen within the idle limit, not too old."""
+    config = current_app.config
+    return (
+        sa.select(StaffSession.user_id)
+        .where(
+            StaffSession.ended_at.is_(None),
+            StaffSession.last_seen_at > now - timedelta(minutes=config["STAFF_IDLE_MINUTES"]),
+            StaffSession.created_at > now - timedelta(hours=config["STAFF_SESSION_HOURS"]),
+        )
+        .distinct()
+    )
+
+
 def start(user: User, ip_address: str | None) -> str:
     """Open a session for a user who just proved who they are; return its new token."""
     token = secrets.token_urlsafe(32)

@@ -52,8 +52,9 @@ def create_submission(slug: str):
     409 when it is not.
     """
     kind = FormKind.from_value(slug)
-    if kind is None:
-        return {"error": "Not Found", "forms": [kind.value for kind in FormKind]}, 404
+    if kind not in PUBLIC_FORMS:
+        # A chat is started on the chat pages, never through the API.
+        return {"error": "Not Found", "forms": [kind.value for kind in PUBLIC_FORMS]}, 404
     payload = request_json()
     if not isinstance(payload, dict):
         return _unprocessable({"_body": ["Send a JSON object with the form's fields."]})

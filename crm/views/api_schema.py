@@ -98,7 +98,7 @@ def _json(schema_name: str) -> dict:
 
 def openapi_document() -> dict:
     """Build the OpenAPI 3.1 document for the submissions API."""
-    schemas = {kind.name: _form_schema(kind) for kind in FormKind}
+    schemas = {kind.name: _form_schema(kind) for kind in PUBLIC_FORMS}
     schemas["Received"] = {
         "type": "object",
         "properties": {
@@ -118,7 +118,7 @@ def openapi_document() -> dict:
             },
         },
     }
-    paths = {f"/api/v1/submissions/{kind.value}": _operation(kind) for kind in FormKind}
+    paths = {f"/api/v1/submissions/{kind.value}": _operation(kind) for kind in PUBLIC_FORMS}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Advocate CRM submissions API", "version": "1"},

@@ -68,7 +68,7 @@ def specialist_match():
 def embed(slug: str):
     """The same forms, laid out to sit in an iframe on the marketing site."""
     kind = FormKind.from_value(slug)
-    if kind is None:
+    if kind not in PUBLIC_FORMS:
         abort(404)
     return lead_form_page(kind, embedded=True)
 

@@ -1,0 +1,75 @@
+"""Live chats between a visitor and an advocate, and their append-only messages."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm.models.base import Base, UTCDateTime, append_only, created_at_column, enum_type
+from crm.models.enums import ChatOutcome, ChatSender, ChatStatus
+
+# A message is a chat line, not a letter: long pastes are refused with a clear message.
+MESSAGE_MAX_CHARS = 2000
+
+
+class Chat(Base):
+    __tablename__ = "chats"
+    __table_args__ = (
+        # Only a waiting or missed chat may be nobody's: one an advocate took names them.
+        sa.CheckConstraint(
+            "status = 'waiting' OR status = 'missed' OR claimed_by_user_id IS NOT NULL",
+            name="claimed_has_advocate",
+        ),
+        sa.CheckConstraint(
+            "(status <> 'closed' AND status <> 'missed') OR closed_at IS NOT NULL",
+            name="ended_has_time",
+        ),
+        # "Waiting chats, oldest first" for the advocates' list and the accept statement.
+        sa.Index(
+            "ix_chats_waiting",
+            "created_at",
+            "id",
+            postgresql_where=sa.text("status = 'waiting'"),
+            sqlite_where=sa.text("status = 'waiting'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The visitor's bearer token (in a signed cookie): whoever holds it may read the chat.
+    public_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    status: Mapped[ChatStatus] = mapped_column(
+        enum_type(ChatStatus, "status"), default=ChatStatus.waiting
+    )
+    # What the visitor called themselves in this chat; shown to the advocate, never matched.
+    visitor_name: Mapped[str] = mapped_column(sa.String(80))
+    # Set once the visitor is identified through the capture service; None until then.
+    contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+    claimed_by_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[ChatOutcome | None] = mapped_column(enum_type(ChatOutcome, "outcome"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+@append_only
+class ChatMessage(Base):
+    __tablename__ = "chat_messages"
+    __table_args__ = (
+        sa.CheckConstraint(
+            f"length(body) >= 1 AND length(body) <= {MESSAGE_MAX_CHARS}", name="body_length"
+        ),
+        sa.CheckConstraint("sender <> 'advocate' OR user_id IS NOT NULL", name="advocate_has_user"),
+        # "Messages of chat C after id N": the resume read, one index range.
+        sa.Index("ix_chat_messages_chat_id_id", "chat_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[int] = mapped_column(sa.ForeignKey("chats.id", ondelete="CASCADE"))
+    sender: Mapped[ChatSender] = mapped_column(enum_type(ChatSender, "sender"))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = created_at_column()

@@ -1,0 +1,39 @@
+"""Live chat: visitors start and write, advocates accept, reply and close (see README, Chat)."""
+
+from crm.services.chat.availability import advocates_available
+from crm.services.chat.conversations import (
+    ChatRefused,
+    MessageLine,
+    messages,
+    open_chat_for_token,
+    post_visitor_message,
+    start_chat,
+    transcripts,
+)
+from crm.services.chat.handling import (
+    WaitingChat,
+    accept_chat,
+    chat_for_staff,
+    chats_held_by,
+    close_chat,
+    post_advocate_message,
+    waiting_chats,
+)
+
+__all__ = [
+    "ChatRefused",
+    "MessageLine",
+    "WaitingChat",
+    "accept_chat",
+    "advocates_available",
+    "chat_for_staff",
+    "chats_held_by",
+    "close_chat",
+    "messages",
+    "open_chat_for_token",
+    "post_advocate_message",
+    "post_visitor_message",
+    "start_chat",
+    "transcripts",
+    "waiting_chats",
+]

@@ -1,0 +1,30 @@
+"""Whether anyone can answer a chat now: inside working hours, with an advocate signed in."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from crm.extensions import db
+from crm.models import User
+from crm.models.enums import Role
+from crm.services import staff_sessions
+from crm.services.working_hours import organisation_working_time
+
+# Managers answer chats too (they hold the advocates' pages); admins never see patients.
+_ANSWERERS = (Role.advocate, Role.manager)
+
+
+def advocates_available(now: datetime) -> bool:
+    """True inside working hours while an active advocate or manager has a live session."""
+    if organisation_working_time().next_open(now) != now:
+        return False
+    someone = db.session.scalar(
+        sa.select(User.id)
+        .where(
+            User.id.in_(staff_sessions.live_user_ids(now)),
+            User.active.is_(True),
+            User.role.in_(_ANSWERERS),
+        )
+        .limit(1)
+    )
+    return someone is not None

@@ -1,0 +1,200 @@
+"""The visitor's side of a chat: start one, write in it, read it back by id.
+
+Like capture, these commit themselves: a message the visitor sees as sent must be durable on
+its own. Logs name chats and messages by id only; what a visitor typed never reaches them.
+"""
+
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import current_app
+
+from crm.extensions import db
+from crm.models import Chat, ChatMessage, User
+from crm.models.chat import MESSAGE_MAX_CHARS
+from crm.models.enums import ChatSender, ChatStatus
+from crm.services import capture, rate_limits
+from crm.services.chat import fanout
+from crm.services.leads import LeadInput, RequestMeta
+
+log = logging.getLogger(__name__)
+
+# Control characters other than line breaks and tabs are dropped, not refused: a pasted
+# paragraph from a word processor should arrive, not fail.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+OPEN_STATUSES = (ChatStatus.waiting, ChatStatus.active)
+
+
+class ChatRefused(Exception):
+    """A chat action that cannot be done, with the sentence to show and an HTTP status."""
+
+    def __init__(self, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    id: int
+    sender: ChatSender
+    author: str | None
+    body: str
+    created_at: datetime
+
+
+def start_chat(
+    visitor_name: str,
+    meta: RequestMeta,
+    now: datetime,
+    *,
+    lead: LeadInput | None = None,
+    idempotency_key: str | None = None,
+) -> Chat:
+    """Open a waiting chat for a visitor and commit; refused over the per-address limit.
+
+    With a `lead` (the visitor gave an email or phone) the pre-chat step is first stored
+    through the capture service, like any form: the contact found by the same identity
+    rules, one consent record per channel, committed before the chat opens. The chat then
+    joins that contact; what the visitor sees is still only what they typed here.
+    """
+    counter = rate_limits.counter(
+        "chat-start", meta.ip_address or "", current_app.config["CHAT_START_LIMIT"]
+    )
+    if rate_limits.acquire([counter]) is not None:
+        raise ChatRefused(
+            "Too many chats were started from your connection just now. Please call us, "
+            "or try again later.",
+            status=429,
+        )
+    try:
+        contact_id = None
+        if lead is not None:
+            contact_id = capture.submit_lead(lead, meta, idempotency_key, now).contact_id
+        chat = Chat(
+            public_token=secrets.token_urlsafe(32),
+            visitor_name=visitor_name[:80],
+            status=ChatStatus.waiting,
+            contact_id=contact_id,
+            created_at=now,
+        )
+        db.session.add(chat)
+        db.session.commit()
+    except BaseException:
+        rate_limits.release([counter])
+        raise
+    log.info("chat %s started", chat.id)
+    return chat
+
+
+def open_chat_for_token(token: str | None) -> Chat | None:
+    """The chat this visitor's token names, whatever its status, or None."""
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(sa.select(Chat).where(Chat.public_token == token))
+
+
+def post_visitor_message(chat: Chat, text: str | None, now: datetime) -> int:
+    """Store the visitor's message and commit; return its id. Bounded in size and rate."""
+    body = clean_message(text)
+    if chat.status not in OPEN_STATUSES:
+        raise ChatRefused("This chat has ended. You can start a new one.", status=409)
+    counter = rate_limits.counter(
+        "chat-message", str(chat.id), current_app.config["CHAT_MESSAGE_LIMIT"]
+    )
+    if rate_limits.acquire([counter]) is not None:
+        raise ChatRefused(
+            "You are sending messages very quickly. Please wait a moment and send it again: "
+            "your message is still in the box.",
+            status=429,
+        )
+    try:
+        message_id = add_message(chat.id, ChatSender.visitor, None, body, now)
+        db.session.commit()
+    except BaseException:
+        rate_limits.release([counter])
+        raise
+    log.info("chat %s: visitor message %s", chat.id, message_id)
+    return message_id
+
+
+def clean_message(text: str | None) -> str:
+    """The message as it will be stored, or ChatRefused when it is empty or too long."""
+    body = _CONTROL.sub("", (text or "").replace("\r\n", "\n")).strip()
+    if not body:
+        raise ChatRefused("Please type a message.")
+    if len(body) > MESSAGE_MAX_CHARS:
+        raise ChatRefused(
+            f"Please keep each message under {MESSAGE_MAX_CHARS:,} characters "
+            f"(this one has {len(body):,}); send the rest in another message."
+        )
+    return body
+
+
+def add_message(
+    chat_id: int, sender: ChatSender, user_id: int | None, body: str, now: datetime
+) -> int:
+    """Insert one message row in the current transaction and return its id.
+
+    Its id is announced to the chat's streams once the transaction commits, never before.
+    """
+    message_id = db.session.execute(
+        sa.insert(ChatMessage)
+        .values(chat_id=chat_id, sender=sender, user_id=user_id, body=body, created_at=now)
+        .returning(ChatMessage.id)
+    ).scalar_one()
+    fanout.notify_after_commit(chat_id, message_id)
+    return message_id
+
+
+def messages(chat_id: int, after_id: int | None = None, limit: int = 200) -> list[MessageLine]:
+    """The chat's messages in order: the first `limit` after `after_id`, or the newest `limit`."""
+    query = (
+        sa.select(
+            ChatMessage.id,
+            ChatMessage.sender,
+            User.name,
+            ChatMessage.body,
+            ChatMessage.created_at,
+        )
+        .outerjoin(User, User.id == ChatMessage.user_id)
+        .where(ChatMessage.chat_id == chat_id)
+        .limit(limit)
+    )
+    if after_id is not None:
+        rows = db.session.execute(
+            query.where(ChatMessage.id > after_id).order_by(ChatMessage.id)
+        ).all()
+    else:
+        rows = list(reversed(db.session.execute(query.order_by(ChatMessage.id.desc())).all()))
+    return [MessageLine(*row) for row in rows]
+
+
+def transcripts(chat_ids: set[int], per_chat: int = 200) -> dict[int, str]:
+    """Each chat's transcript as plain text, who said what and when (for the timeline)."""
+    if not chat_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(
+            ChatMessage.chat_id,
+            ChatMessage.sender,
+            User.name,
+            ChatMessage.body,
+            ChatMessage.created_at,
+        )
+        .outerjoin(User, User.id == ChatMessage.user_id)
+        .where(ChatMessage.chat_id.in_(chat_ids))
+        .order_by(ChatMessage.chat_id, ChatMessage.id)
+        .limit(per_chat * len(chat_ids))
+    ).all()
+    lines: dict[int, list[str]] = {}
+    for chat_id, sender, author, body, at in rows:
+        chat_lines = lines.setdefault(chat_id, [])
+        if len(chat_lines) < per_chat:
+            who = author if sender == ChatSender.advocate else sender.label
+            chat_lines.append(f"{at:%H:%M} {who}: {body}")
+    return {chat_id: "\n".join(chat_lines) for chat_id, chat_lines in lines.items()}

@@ -1,0 +1,151 @@
+"""The visitor's chat pages: the pre-chat step and the conversation, without JavaScript.
+
+The chat is found by the random token kept in the visitor's (signed) session cookie, so a
+reload or a return later resumes it; nothing about the visitor is in the address.
+"""
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+    url_for,
+)
+
+from crm.forms.chat import ChatMessageForm, ChatStartForm
+from crm.models import Chat, utcnow
+from crm.models.enums import ChatStatus
+from crm.services import chat as chats
+from crm.services.chat import streams
+from crm.services.chat.conversations import OPEN_STATUSES
+from crm.services.form_tokens import issue_token, read_token
+from crm.views.submit_guard import bot_reason, request_meta, token_expired
+
+bp = Blueprint("chat", __name__)
+
+_SESSION_KEY = "chat_token"
+NOT_STARTED = "We could not start the chat from this page. Please press Start chat again."
+
+
+@bp.get("/chat")
+def chat_page():
+    """Show this visitor's chat, or the pre-chat step, or say honestly that nobody is online."""
+    chat = _visitors_chat()
+    if chat is not None and chat.status in OPEN_STATUSES:
+        return _conversation(chat, ChatMessageForm())
+    return _start_page(ChatStartForm(), ended=chat)
+
+
+@bp.get("/chat/stream")
+def stream():
+    """The visitor's chat as Server-Sent Events: the id of each new message."""
+    chat = _visitors_chat()
+    if chat is None:
+        return "", 204  # EventSource stops reconnecting on 204
+    return event_stream(chat.id)
+
+
+@bp.post("/chat/start")
+def start():
+    """Open a chat from the pre-chat step and go to the conversation."""
+    form = ChatStartForm()
+    token = read_token(form.form_token.data)
+    if bot_reason(form.website.data, token) or token_expired(token):
+        return _start_page(form, notice=NOT_STARTED, status=400)
+    if not form.validate():
+        return _start_page(form, status=422)
+    if not chats.advocates_available(utcnow()):
+        return _start_page(form, notice=GONE_OFFLINE)
+    chat = _visitors_chat()
+    if chat is not None and chat.status in OPEN_STATUSES:
+        # One open chat per visitor: a second press (or a second tab) resumes the first.
+        return redirect(url_for("chat.chat_page"), code=303)
+    try:
+        chat = chats.start_chat(
+            form.first_name.data,
+            request_meta(),
+            utcnow(),
+            lead=form.to_lead(),
+            # The page's signed nonce: the same page sent twice stores one submission.
+            idempotency_key="chat:" + token.nonce,
+        )
+    except chats.ChatRefused as refused:
+        return _start_page(form, notice=refused.message, status=refused.status)
+    session[_SESSION_KEY] = chat.public_token
+    return redirect(url_for("chat.chat_page"), code=303)
+
+
+@bp.post("/chat/messages")
+def send():
+    """Store the visitor's message, then show the conversation again."""
+    chat = _visitors_chat()
+    if chat is None:
+        return redirect(url_for("chat.chat_page"), code=303)
+    form = ChatMessageForm()
+    if not form.validate():
+        return _conversation(chat, form, notice=NOT_SENT_EXPIRED, status=400)
+    try:
+        message_id = chats.post_visitor_message(chat, form.body.data, utcnow())
+    except chats.ChatRefused as refused:
+        return _conversation(chat, form, notice=refused.message, status=refused.status)
+    return redirect(url_for("chat.chat_page", _anchor=f"m{message_id}"), code=303)
+
+
+GONE_OFFLINE = (
+    "Our patient advocates have just gone offline, so the chat could not start. "
+    "Please leave your number below and we will call you."
+)
+NOT_SENT_EXPIRED = (
+    "For your security, this page timed out and your message was not sent. It is still in "
+    "the box: please press Send again."
+)
+
+
+def _visitors_chat() -> Chat | None:
+    return chats.open_chat_for_token(session.get(_SESSION_KEY))
+
+
+def _conversation(chat: Chat, form: ChatMessageForm, notice: str | None = None, status=200):
+    if status == 200:
+        form.body.data = ""
+    # A waiting chat nobody can answer now says so, rather than promising someone soon.
+    unanswered = chat.status == ChatStatus.waiting and not chats.advocates_available(utcnow())
+    page = render_template(
+        "public/chat.html",
+        chat=chat,
+        lines=chats.messages(chat.id),
+        form=form,
+        notice=notice,
+        unanswered=unanswered,
+    )
+    return page, status
+
+
+def _start_page(form: ChatStartForm, ended: Chat | None = None, notice=None, status=200):
+    form.form_token.data = issue_token()
+    available = chats.advocates_available(utcnow())
+    page = render_template(
+        "public/chat_start.html",
+        form=form,
+        available=available,
+        ended=ended,
+        ended_lines=chats.messages(ended.id) if ended is not None else [],
+        notice=notice,
+        phone=current_app.config["ORG_PHONE"],
+    )
+    return page, status
+
+
+def event_stream(chat_id: int) -> Response:
+    """A bounded event stream of a chat, resumed from the client's last id, unbuffered."""
+    last_id = streams.resume_point(request.headers.get("Last-Event-ID"), request.args.get("after"))
+    return Response(
+        stream_with_context(streams.message_events(chat_id, last_id)),
+        mimetype="text/event-stream",
+        # nginx would otherwise hold events back in its buffer.
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,130 @@
+"""The advocate's chats: the waiting list, Accept, the conversation, replies and Close."""
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from crm.forms.chat import ChatAcceptForm, ChatCloseForm, ChatMessageForm
+from crm.models import utcnow
+from crm.models.enums import AuditAction, ChatOutcome, ChatStatus
+from crm.services import chat as chat_service
+from crm.views.chat import event_stream
+from crm.views.staff import ADVOCATES, audit_view, role_required, staff_blueprint
+
+bp = staff_blueprint("chats", __name__, url_prefix="/advocate")
+
+
+@bp.get("/chats")
+@role_required(*ADVOCATES)
+def chats():
+    """List the waiting chats, oldest first, and the chats this advocate holds."""
+    waiting, mine = chat_service.waiting_chats(), chat_service.chats_held_by(current_user.id)
+    # The list shows what visitors called themselves: a look at personal data, audited.
+    audit_view(
+        AuditAction.chat_viewed,
+        detail={"waiting": [c.id for c in waiting], "held": [c.id for c in mine]},
+    )
+    return render_template(
+        "advocate/chats.html",
+        waiting=waiting,
+        mine=mine,
+        now=utcnow(),
+        form=ChatAcceptForm(),
+    )
+
+
+@bp.post("/chats/<int:chat_id>/accept")
+@role_required(*ADVOCATES)
+def accept(chat_id: int):
+    """Take a waiting chat, unless another advocate took it first."""
+    if not ChatAcceptForm().validate():
+        flash("This page timed out. Please press Accept again.")
+        return redirect(url_for("chats.chats"))
+    if not chat_service.accept_chat(chat_id, current_user, utcnow()):
+        flash("Another advocate has already accepted this chat.")
+        return redirect(url_for("chats.chats"))
+    audit_view(AuditAction.chat_accepted, detail={"chat_id": chat_id})
+    return redirect(url_for("chats.conversation", chat_id=chat_id))
+
+
+@bp.get("/chats/<int:chat_id>")
+@role_required(*ADVOCATES)
+def conversation(chat_id: int):
+    """Show one chat to the advocate holding it (or a manager), with reply and close forms."""
+    return _conversation(chat_id, ChatMessageForm())
+
+
+@bp.get("/chats/<int:chat_id>/stream")
+@role_required(*ADVOCATES)
+def stream(chat_id: int):
+    """The chat as Server-Sent Events (ids only) for the advocate who may open it."""
+    try:
+        chat = chat_service.chat_for_staff(chat_id, current_user)
+    except chat_service.ChatRefused as refused:
+        return "", refused.status
+    return event_stream(chat.id)
+
+
+@bp.post("/chats/<int:chat_id>/messages")
+@role_required(*ADVOCATES)
+def reply(chat_id: int):
+    """Store the advocate's reply and show the conversation again."""
+    form = ChatMessageForm()
+    try:
+        chat = chat_service.chat_for_staff(chat_id, current_user)
+        if not form.validate():
+            raise chat_service.ChatRefused("This page timed out. Please press Send again.", 400)
+        message_id = chat_service.post_advocate_message(
+            chat, current_user, form.body.data, utcnow()
+        )
+    except chat_service.ChatRefused as refused:
+        return _conversation(chat_id, form, notice=refused.message, status=refused.status)
+    audit_view(
+        AuditAction.chat_replied,
+        contact_id=chat.contact_id,
+        detail={"chat_id": chat_id, "message_id": message_id},
+    )
+    return redirect(url_for("chats.conversation", chat_id=chat_id, _anchor=f"m{message_id}"))
+
+
+@bp.post("/chats/<int:chat_id>/close")
+@role_required(*ADVOCATES)
+def close(chat_id: int):
+    """End a chat with the outcome the advocate chose."""
+    form = ChatCloseForm()
+    try:
+        chat = chat_service.chat_for_staff(chat_id, current_user)
+        if not form.validate():
+            raise chat_service.ChatRefused(form.first_error() or "Please choose an outcome.", 400)
+        chat_service.close_chat(chat, current_user, ChatOutcome(form.outcome.data), utcnow())
+    except chat_service.ChatRefused as refused:
+        return _conversation(
+            chat_id, ChatMessageForm(), notice=refused.message, status=refused.status
+        )
+    audit_view(
+        AuditAction.chat_closed,
+        contact_id=chat.contact_id,
+        detail={"chat_id": chat_id, "outcome": chat.outcome.value},
+    )
+    flash("The chat is closed.")
+    return redirect(url_for("chats.chats"))
+
+
+def _conversation(chat_id: int, form: ChatMessageForm, notice: str | None = None, status=200):
+    try:
+        chat = chat_service.chat_for_staff(chat_id, current_user)
+    except chat_service.ChatRefused as refused:
+        page = render_template("advocate/chat_refused.html", message=refused.message)
+        return page, refused.status
+    audit_view(AuditAction.chat_viewed, contact_id=chat.contact_id, detail={"chat_id": chat_id})
+    if status == 200:
+        form.body.data = ""
+    page = render_template(
+        "advocate/chat.html",
+        chat=chat,
+        lines=chat_service.messages(chat.id),
+        form=form,
+        close_form=ChatCloseForm(),
+        notice=notice,
+        is_open=chat.status == ChatStatus.active,
+    )
+    return page, status
