@@ -46,7 +46,9 @@ def directory() -> list[Specialist]:
 
 def audited(action: AuditAction) -> list[AuditEvent]:
     db.session.rollback()
-    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
 
 
 def test_an_admin_adds_a_specialist_through_the_form(app_ctx, staff):

@@ -61,7 +61,9 @@ def shown(staff, contact_id: int) -> str:
 
 def audited(action: AuditAction) -> list[AuditEvent]:
     db.session.rollback()  # read what the requests committed
-    return db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)).all()
+    return db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+    ).all()
 
 
 def reread(model, contact_id: int | None = None, **where):

@@ -169,7 +169,7 @@ def test_attribution_keeps_first_touch_on_contact_and_last_touch_on_submission(f
     )
     forms.submit("/callback", {**CALLBACK, "phone": GUIDE["phone"]}, page=second)
 
-    contact = db.session.scalar(sa.select(Contact))
+    contact = db.session.scalar(sa.select(Contact).order_by(Contact.id))  # the first touch's
     assert (contact.utm_source, contact.utm_campaign, contact.gclid) == (
         "google",
         "meso-guide",
