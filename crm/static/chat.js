@@ -21,7 +21,12 @@
       return;
     }
     fetching = true;
-    fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } })
+    // X-Chat-Refresh: the page's own refresh leaves any message the server has for the
+    // person (a flash) for the page they see next, instead of taking it into this fetch.
+    fetch(window.location.pathname, {
+      credentials: "same-origin",
+      headers: { Accept: "text/html", "X-Chat-Refresh": "1" },
+    })
       .then(function (response) {
         if (!response.ok || response.redirected) {
           throw new Error("chat unavailable: " + response.status);

@@ -84,6 +84,10 @@ def test_a_visitor_chats_and_the_advocate_accepts_replies_and_closes(app_ctx, vi
 
     closed = advocate.submit(page, {"outcome": "helped"}, action=f"/advocate/chats/{chat.id}/close")
     assert closed.status_code == 302
+    # The page's own background refresh (chat.js) leaves the notice for the page shown next.
+    refreshed = advocate.get(page, headers={"X-Chat-Refresh": "1"})
+    assert "The chat is closed." not in page_text(refreshed)
+    assert "The chat is closed." in page_text(advocate.get(page))
     after = page_text(visitor.get("/chat"))
     assert "Your chat has ended" in after and "Ada Lovelace closed the chat." in after
     assert "Start a new chat" in after
