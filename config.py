@@ -81,6 +81,10 @@ def celery_settings(broker_url: str) -> dict:
                 "task": "spam.purge",
                 "schedule": _env_seconds("SPAM_PURGE_INTERVAL_SECONDS", 300),
             },
+            "mark-missed-chats": {
+                "task": "chats.mark_missed",
+                "schedule": _env_seconds("CHAT_MISSED_INTERVAL_SECONDS", 60),
+            },
             # Report roll-ups: how stale a manager's figures may be.
             "refresh-rollups": {
                 "task": "rollups.refresh",
@@ -145,6 +149,9 @@ class Config:
     # (a comment, if nothing else) at least this often, so idle proxies keep it open.
     CHAT_STREAM_SECONDS = float(os.environ.get("CHAT_STREAM_SECONDS", "300"))
     CHAT_HEARTBEAT_SECONDS = float(os.environ.get("CHAT_HEARTBEAT_SECONDS", "15"))
+    # A chat nobody accepted within this long is marked missed: it leaves the advocates'
+    # waiting list, and the visitor sees it ended, with the callback form offered.
+    CHAT_MISSED_MINUTES = int(os.environ.get("CHAT_MISSED_MINUTES", "15"))
     # Kept submits nobody released are deleted after this many days (they hold what a
     # visitor, or a bot, typed: no reason to keep it longer than a review takes).
     SPAM_RETENTION_DAYS = float(os.environ.get("SPAM_RETENTION_DAYS", "30"))

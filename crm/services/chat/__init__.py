@@ -16,6 +16,7 @@ from crm.services.chat.handling import (
     chat_for_staff,
     chats_held_by,
     close_chat,
+    mark_missed,
     post_advocate_message,
     waiting_chats,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "chat_for_staff",
     "chats_held_by",
     "close_chat",
+    "mark_missed",
     "messages",
     "open_chat_for_token",
     "post_advocate_message",

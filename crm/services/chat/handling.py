@@ -6,9 +6,10 @@ before the page that shows it as sent is returned.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from crm.extensions import db
 from crm.models import Chat, User
@@ -115,3 +116,37 @@ def close_chat(chat: Chat, user: User, outcome: ChatOutcome, now: datetime) -> N
             at=now,
         )
     log.info("chat %s closed by user %s (%s)", chat.id, user.id, outcome.value)
+
+
+MISSED_NOTE = "Nobody could answer this chat in time. We are sorry."
+
+
+def mark_missed(now: datetime) -> int:
+    """Mark missed the chats still waiting CHAT_MISSED_MINUTES after they opened; commit.
+
+    One conditional UPDATE, so an advocate accepting at the same moment either gets the chat
+    first or finds it gone (accept_chat's UPDATE wants it waiting). A chat whose visitor
+    gave an email or phone already is a lead with its call (start_chat), and the missed chat
+    joins that contact's timeline; the messages stay for staff to read.
+    """
+    cutoff = now - timedelta(minutes=current_app.config["CHAT_MISSED_MINUTES"])
+    missed = db.session.execute(
+        sa.update(Chat)
+        .where(Chat.status == ChatStatus.waiting, Chat.created_at < cutoff)
+        .values(status=ChatStatus.missed, closed_at=now)
+        .returning(Chat.id, Chat.contact_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for chat_id, contact_id in missed:
+        add_message(chat_id, ChatSender.system, None, MISSED_NOTE, now)
+        if contact_id is not None:
+            events.record(
+                contact_id,
+                TimelineKind.chat_closed,
+                Actor.system(),
+                detail={"chat_id": chat_id, "outcome": "missed"},
+                at=now,
+            )
+        log.info("chat %s missed", chat_id)
+    db.session.commit()
+    return len(missed)
