@@ -219,3 +219,18 @@ def test_advocates_are_available_inside_working_hours_while_one_is_signed_in(app
     _signed_in(Role.advocate, at=saturday)
     assert chat.advocates_available(evening) is False
     assert chat.advocates_available(saturday) is False
+
+
+def test_chat_logs_name_chats_and_messages_by_id_only(app_ctx, caplog):
+    caplog.set_level("INFO", logger="crm.services.chat")
+    conversation = started("Maria Lopez")
+    message_id = chat.post_visitor_message(conversation, "my pleural mesothelioma stage 3", NOW)
+    ada = make_user(Role.advocate, name="Ada Lovelace")
+    chat.accept_chat(conversation.id, ada, NOW)
+    chat.post_advocate_message(conversation, ada, "We can help with that.", NOW)
+    chat.close_chat(conversation, ada, ChatOutcome.helped, NOW)
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert f"chat {conversation.id}: visitor message id {message_id} stored" in logged
+    for private in ("Maria", "Lopez", "mesothelioma", "stage 3", "We can help", "Ada"):
+        assert private not in logged

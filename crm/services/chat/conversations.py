@@ -118,7 +118,8 @@ def post_visitor_message(chat: Chat, text: str | None, now: datetime) -> int:
     except BaseException:
         rate_limits.release([counter])
         raise
-    log.info("chat %s: visitor message %s", chat.id, message_id)
+    # Ids only (DESIGN.md rule 6): what a visitor writes is health data and stays in the table.
+    log.info("chat %s: visitor message id %s stored", chat.id, message_id)
     return message_id
 
 
