@@ -1,5 +1,7 @@
 """Small fixed report data around New York's midnight, and the tables of a report page."""
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
@@ -105,3 +107,10 @@ def page_tables(html: str) -> dict[str, list[list[str]]]:
     parser = _Tables()
     parser.feed(html)
     return {key.removeprefix("table-"): rows for key, rows in parser.tables.items()}
+
+
+def read_csv(response) -> list[list[str]]:
+    """A CSV download's rows, as Python's csv module reads them (after its UTF-8 BOM)."""
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))

@@ -24,6 +24,7 @@ from crm.models import (
 )
 from crm.models.enums import ActorKind, CallOutcome, CloseOutcome, FormKind, Role, Stage
 from crm.services.rollups.buckets import MINUTE_BOUNDS, SECOND_BOUNDS, bucket_of
+from crm.services.rollups.upsert import DIMENSIONS  # funnel_daily's key order
 
 FUNNEL = ["new", "attempting", "contacted", "qualified", "referred", "helped"]
 _numbers = itertools.count(1)
@@ -231,18 +232,6 @@ def snapshot() -> dict:
     }
 
 
-_FUNNEL_DIMENSIONS = (
-    "form",
-    "source",
-    "medium",
-    "campaign",
-    "diagnosis",
-    "is_veteran",
-    "state",
-    "advocate_id",
-)
-
-
 def _slice_text(value) -> str:
     return ("true" if value else "false") if isinstance(value, bool) else str(value)
 
@@ -262,7 +251,7 @@ def expected_slices(
                 slices[key] = (n_so_far + n, total_so_far + total)
 
     for (day, *values, stage), n in funnel.items():
-        add("funnel", day, [("", ""), *zip(_FUNNEL_DIMENSIONS, values, strict=True)], stage, n)
+        add("funnel", day, [("", ""), *zip(DIMENSIONS, values, strict=True)], stage, n)
     for (day, form, advocate, minutes), n in speed.items():
         add("speed", day, [("", ""), ("form", form), ("advocate_id", advocate)], str(minutes), n)
     for (day, user, outcome, seconds), (n, total) in calls.items():

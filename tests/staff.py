@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from tests.factories import DEFAULT_PASSWORD
+from tests.factories import DEFAULT_PASSWORD, make_user
 
 
 @dataclass
@@ -138,3 +138,10 @@ class StaffClient:
 def sign_in(client, email: str, password: str = DEFAULT_PASSWORD, **kwargs):
     """Sign a test client in through the real form; return the response."""
     return StaffClient(client).sign_in(email, password, **kwargs)
+
+
+def signed_in(app_ctx, role, **fields) -> "StaffClient":
+    """A new staff user of this role (with these fields), signed in on a client of their own."""
+    staff = StaffClient(app_ctx.test_client())
+    staff.sign_in(make_user(role, **fields).email)
+    return staff

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from crm.extensions import db
 from crm.models import AuditEvent
 from crm.models.enums import AuditAction, Diagnosis, FormKind, Role, VeteranBranch
-from tests.factories import make_contact, make_user
+from tests.factories import make_contact
 from tests.report_pages import FORMULA_CAMPAIGN
-from tests.staff import StaffClient, forms_on
+from tests.staff import StaffClient, forms_on, signed_in
 
 HEADER = [
     "Contact id",
@@ -29,12 +29,6 @@ HEADER = [
     "Created",
 ]
 HEALTH = ["Diagnosis", "Veteran", "Branch of service", "Cancer stage"]
-
-
-def signed_in(app_ctx, role: Role) -> StaffClient:
-    staff = StaffClient(app_ctx.test_client())
-    staff.sign_in(make_user(role).email)
-    return staff
 
 
 @pytest.fixture

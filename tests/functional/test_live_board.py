@@ -12,15 +12,9 @@ from crm.services.escalation import escalate_missed_callbacks
 from crm.services.live_board import live_board
 from tests.calls import due_call, zone_at_midday
 from tests.factories import make_user
-from tests.staff import StaffClient
+from tests.staff import signed_in
 
 HOUR = timedelta(hours=1)
-
-
-def signed_in(app_ctx, role: Role, **fields) -> StaffClient:
-    staff = StaffClient(app_ctx.test_client())
-    staff.sign_in(make_user(role, **fields).email)
-    return staff
 
 
 def test_the_board_counts_the_queue_by_band_and_names_the_oldest_callback(app_ctx):

@@ -1,7 +1,5 @@
 """The referrals and guides report on small fixed data: every figure worked out by hand."""
 
-import csv
-import io
 from datetime import date
 
 import pytest
@@ -13,18 +11,12 @@ from crm.models.enums import AuditAction, FormKind, Role, TimelineKind
 from crm.services import rollups
 from crm.services.email_content import guide_token
 from crm.services.rollups import referral_reports
-from tests.factories import make_contact, make_user
+from tests.factories import make_contact
 from tests.referral_pages import GUIDES, PERIOD, REFERRALS, TREND, seed_referral_data
-from tests.report_pages import page_tables
-from tests.staff import StaffClient
+from tests.report_pages import page_tables, read_csv
+from tests.staff import signed_in
 
 PAGE = "/manager/referrals-and-guides"
-
-
-def signed_in(app_ctx, role: Role) -> StaffClient:
-    staff = StaffClient(app_ctx.test_client())
-    staff.sign_in(make_user(role).email)
-    return staff
 
 
 @pytest.fixture
@@ -32,12 +24,6 @@ def manager(app_ctx, config_override):
     config_override(ORG_TIME_ZONE="America/New_York")
     seed_referral_data()
     return signed_in(app_ctx, Role.manager)
-
-
-def read_csv(response) -> list[list[str]]:
-    text = response.get_data(as_text=True)
-    assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
 
 
 def test_referrals_and_guides_count_by_their_new_york_cohort_day(manager):

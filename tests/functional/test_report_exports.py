@@ -1,17 +1,13 @@
 """Report CSVs: exactly the table on the page, formula-safe, audited; who may read reports."""
 
-import csv
-import io
-
 import pytest
 import sqlalchemy as sa
 
 from crm.extensions import db
 from crm.models import AuditEvent
 from crm.models.enums import AuditAction, Role
-from tests.factories import make_user
-from tests.report_pages import FORMULA_CAMPAIGN, page_tables, seed_report_data
-from tests.staff import StaffClient
+from tests.report_pages import FORMULA_CAMPAIGN, page_tables, read_csv, seed_report_data
+from tests.staff import signed_in
 
 PERIOD = "start=2026-11-10&end=2026-11-11"
 PAGES = {
@@ -21,23 +17,11 @@ PAGES = {
 }
 
 
-def signed_in(app_ctx, role: Role) -> StaffClient:
-    staff = StaffClient(app_ctx.test_client())
-    staff.sign_in(make_user(role).email)
-    return staff
-
-
 @pytest.fixture
 def manager(app_ctx, config_override):
     config_override(ORG_TIME_ZONE="America/New_York")
     seed_report_data()
     return signed_in(app_ctx, Role.manager)
-
-
-def read_csv(response) -> list[list[str]]:
-    text = response.get_data(as_text=True)
-    assert text.startswith("\ufeff")
-    return list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
 
 
 def as_exported(cell: str) -> str:

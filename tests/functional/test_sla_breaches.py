@@ -16,19 +16,13 @@ from tests.calls import breached_call as breach
 from tests.calls import due_call
 from tests.factories import make_user
 from tests.report_pages import page_tables
-from tests.staff import StaffClient
+from tests.staff import StaffClient, signed_in
 
 PERIOD = "start=2026-11-10&end=2026-11-11"
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-def signed_in(app_ctx, role: Role) -> StaffClient:
-    staff = StaffClient(app_ctx.test_client())
-    staff.sign_in(make_user(role).email)
-    return staff
 
 
 @pytest.fixture
