@@ -221,6 +221,8 @@ class Config:
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Strict-Transport-Security max-age; 0 sends none (development serves plain HTTP).
+    HSTS_SECONDS = 0
     DEV_MAILBOX_ENABLED = False
 
     # Staff sign-in. argon2id costs: OWASP's floor is t=2 with 19 MiB; these are above it.
@@ -266,6 +268,11 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    # __Host-: the browser takes the cookie only if Secure, for the whole site (Path=/) and
+    # from this host alone (no Domain), so a sibling subdomain can neither read nor plant it.
+    SESSION_COOKIE_NAME = "__Host-session"
+    # Two years, as the HSTS preload list asks; HTTPS is terminated at the proxy.
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(2 * 365 * 24 * 3600)))
 
     @classmethod
     def check(cls) -> None:

@@ -8,6 +8,7 @@ from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import CONFIGS, INSTANCE_DIR, ProductionConfig
+from crm.security_headers import register_security_headers
 
 
 def create_app(config_name: str | None = None, overrides: dict | None = None) -> Flask:
@@ -241,26 +242,6 @@ STAFF_NAV = [
     ("admin.guide", "Guide", ("admin",)),
     ("admin_specialists.specialists", "Specialists", ("admin",)),
 ]
-
-
-def register_security_headers(app: Flask) -> None:
-    from flask import g, request
-
-    @app.after_request
-    def set_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if "Content-Security-Policy" in response.headers:
-            return response
-        # The embedded forms, and every page a visitor reaches from one (thank-you, errors),
-        # may sit in the marketing site's iframe; nothing else may be framed.
-        if request.path.startswith("/embed/") or g.get("embeddable"):
-            ancestors = " ".join(["'self'", *app.config["EMBED_ORIGINS"]])
-            response.headers["Content-Security-Policy"] = f"frame-ancestors {ancestors}"
-        else:
-            response.headers["X-Frame-Options"] = "DENY"
-            response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
-        return response
 
 
 def register_cli(app: Flask) -> None:

@@ -89,10 +89,27 @@ def page(browser, live_server) -> Iterator[Page]:
     context = browser.new_context(base_url=live_server)
     context.set_default_timeout(TIMEOUT_MS)
     context.set_default_navigation_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    blocked = watch_policy_violations(tab)
     try:
-        yield context.new_page()
+        yield tab
     finally:
         context.close()
+    # Every browser test doubles as a check of the Content-Security-Policy: a script, style
+    # or handler the policy blocks is a broken page for real users too.
+    assert blocked == [], blocked
+
+
+def watch_policy_violations(tab: Page) -> list[str]:
+    """The Content-Security-Policy violations Chromium reports on this tab, as they happen."""
+    blocked: list[str] = []
+
+    def note(message) -> None:
+        if "Content Security Policy" in message.text:
+            blocked.append(message.text)
+
+    tab.on("console", note)
+    return blocked
 
 
 @pytest.fixture
