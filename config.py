@@ -11,6 +11,8 @@ BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = Path(os.environ.get("CRM_INSTANCE_DIR", BASE_DIR / "instance"))
 # Signs nothing outside a developer's machine: production refuses to start with it.
 DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"
+# The development and test data key (crm/crypto.py): public, so production refuses it.
+DEVELOPMENT_DATA_KEYS = "dev=ZGV2LW9ubHktZGF0YS1rZXktbm90LXNlY3JldC0wMSE"
 MIN_SECRET_KEY_LENGTH = 32
 
 
@@ -103,6 +105,9 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     # Old keys, still accepted for what they signed (emailed links, sessions) after a rotation.
     SECRET_KEY_FALLBACKS = _env_list("SECRET_KEY_FALLBACKS")
+    # Keys sealing free text at rest, `id=base64 32 bytes` comma-separated: the first seals,
+    # all open (add a new one first, run `flask crm rotate-keys`, then drop the old one).
+    DATA_KEYS = os.environ.get("DATA_KEYS", DEVELOPMENT_DATA_KEYS)
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'crm.sqlite3'}")
     )
@@ -298,6 +303,7 @@ def production_problems(environ) -> list[str]:
         problems.append("SECRET_KEY is the development value; generate a new one.")
     elif len(secret) < MIN_SECRET_KEY_LENGTH:
         problems.append(f"SECRET_KEY is shorter than {MIN_SECRET_KEY_LENGTH} characters.")
+    problems += data_key_problems(environ.get("DATA_KEYS", ""))
     for name, what in (
         ("DATABASE_URL", "the PostgreSQL database"),
         ("REDIS_URL", "the Celery broker and rate-limit storage"),
@@ -320,6 +326,20 @@ def production_problems(environ) -> list[str]:
             "(0 when none)."
         )
     return problems
+
+
+def data_key_problems(setting: str) -> list[str]:
+    from crm.crypto import KeysMisconfigured, parse_keys
+
+    if not setting:
+        return ["DATA_KEYS is not set (make one with `flask crm new-data-key`)."]
+    if DEVELOPMENT_DATA_KEYS.split("=")[1] in setting:
+        return ["DATA_KEYS holds the development key; make one with `flask crm new-data-key`."]
+    try:
+        parse_keys(setting)
+    except KeysMisconfigured as bad:
+        return [f"{bad}."]
+    return []
 
 
 CONFIGS = {

@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crm.crypto import EncryptedText
 from crm.models.base import Base, UTCDateTime, append_only, created_at_column, enum_type
 from crm.models.enums import CallOutcome
 
@@ -24,6 +25,6 @@ class Call(Base):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     outcome: Mapped[CallOutcome] = mapped_column(enum_type(CallOutcome, "outcome"))
     duration_seconds: Mapped[int] = mapped_column(default=0)
-    note: Mapped[str | None] = mapped_column(sa.Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText("calls.note"))
     call_back_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()

@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crm.crypto import EncryptedText
 from crm.models.base import Base, UTCDateTime, append_only, created_at_column, enum_type
 from crm.models.enums import ChatOutcome, ChatSender, ChatStatus
 
@@ -59,9 +60,6 @@ class Chat(Base):
 class ChatMessage(Base):
     __tablename__ = "chat_messages"
     __table_args__ = (
-        sa.CheckConstraint(
-            f"length(body) >= 1 AND length(body) <= {MESSAGE_MAX_CHARS}", name="body_length"
-        ),
         sa.CheckConstraint("sender <> 'advocate' OR user_id IS NOT NULL", name="advocate_has_user"),
         # "Messages of chat C after id N": the resume read, one index range.
         sa.Index("ix_chat_messages_chat_id_id", "chat_id", "id"),
@@ -71,5 +69,7 @@ class ChatMessage(Base):
     chat_id: Mapped[int] = mapped_column(sa.ForeignKey("chats.id", ondelete="CASCADE"))
     sender: Mapped[ChatSender] = mapped_column(enum_type(ChatSender, "sender"))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    body: Mapped[str] = mapped_column(sa.Text)
+    # Sealed (crm/crypto.py): the services bound its length (MESSAGE_MAX_CHARS), since the
+    # database sees only ciphertext.
+    body: Mapped[str] = mapped_column(EncryptedText("chat_messages.body"))
     created_at: Mapped[datetime] = created_at_column()

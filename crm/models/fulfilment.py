@@ -6,6 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crm.crypto import EncryptedJSON
 from crm.models.base import Base, UTCDateTime, created_at_column, enum_type
 from crm.models.enums import FulfilmentStatus
 
@@ -25,7 +26,9 @@ class GuideFulfilment(Base):
     submission_id: Mapped[int] = mapped_column(
         sa.ForeignKey("submissions.id", ondelete="CASCADE"), unique=True
     )
-    mailing_address: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    mailing_address: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON("guide_fulfilments.mailing_address")
+    )
     status: Mapped[FulfilmentStatus] = mapped_column(
         enum_type(FulfilmentStatus, "status"), default=FulfilmentStatus.to_print
     )

@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crm.crypto import EncryptedText
 from crm.models.base import Base, append_only, created_at_column
 
 
@@ -17,5 +18,5 @@ class Note(Base):
         sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True
     )
     author_user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
-    body: Mapped[str] = mapped_column(sa.Text)
+    body: Mapped[str] = mapped_column(EncryptedText("notes.body"))
     created_at: Mapped[datetime] = created_at_column()

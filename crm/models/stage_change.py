@@ -5,6 +5,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
+from crm.crypto import EncryptedText
 from crm.models.base import Base, append_only, created_at_column, enum_type
 from crm.models.enums import ActorKind, CloseOutcome, Stage
 
@@ -30,7 +31,7 @@ class StageChange(Base):
     close_outcome: Mapped[CloseOutcome | None] = mapped_column(
         enum_type(CloseOutcome, "close_outcome")
     )
-    reason: Mapped[str] = mapped_column(sa.Text, default="")
+    reason: Mapped[str] = mapped_column(EncryptedText("stage_changes.reason"), default="")
     actor_kind: Mapped[ActorKind] = mapped_column(enum_type(ActorKind, "actor_kind"))
     actor_user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True

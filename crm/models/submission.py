@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from crm.crypto import EncryptedJSON
 from crm.models.attribution import AttributionMixin
 from crm.models.base import Base, UTCDateTime, created_at_column, enum_type
 from crm.models.enums import FormKind
@@ -40,7 +41,10 @@ class Submission(AttributionMixin, Base):
     )
     is_reengagement: Mapped[bool] = mapped_column(default=False)
     # Everything the visitor typed, normalised: nothing is lost when the contact keeps older data.
-    fields: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    # Everything the visitor typed, sealed (crm/crypto.py).
+    fields: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON("submissions.fields"), default=dict
+    )
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str | None] = mapped_column(sa.String(500))
     page_url: Mapped[str | None] = mapped_column(sa.String(1000))
@@ -60,7 +64,9 @@ class SuspectedSpam(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     form: Mapped[FormKind] = mapped_column(enum_type(FormKind, "form"))
     reason: Mapped[str] = mapped_column(sa.String(40))
-    fields: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    fields: Mapped[dict[str, Any]] = mapped_column(
+        EncryptedJSON("suspected_spam.fields"), default=dict
+    )
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str | None] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = created_at_column()

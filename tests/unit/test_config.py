@@ -44,6 +44,7 @@ GOOD_PRODUCTION = {
     "SMTP_URL": "smtp://mail.example:587",
     "PUBLIC_BASE_URL": "https://help.example-advocacy.org",
     "TRUSTED_PROXY_HOPS": "1",
+    "DATA_KEYS": "k1=" + "A" * 43,
 }
 
 
