@@ -63,9 +63,12 @@ def worker_env(instance_dir: Path, **settings: str | int | float | None) -> dict
 class Worker:
     """One `celery worker --beat` process group: started, killed and restarted by its pid only."""
 
-    def __init__(self, env: dict[str, str], workdir: Path, concurrency: int = 2):
+    def __init__(
+        self, env: dict[str, str], workdir: Path, concurrency: int = 2, loglevel: str = "info"
+    ):
         self.env = env
         self.concurrency = concurrency
+        self.loglevel = loglevel
         self.log_path = workdir / "worker.log"
         self.schedule_path = workdir / "beat-schedule"
         self.node_name = f"test-{uuid.uuid4().hex[:8]}@%h"
@@ -90,7 +93,7 @@ class Worker:
             "--beat",
             "--pool=prefork",
             f"--concurrency={self.concurrency}",
-            "--loglevel=info",
+            f"--loglevel={self.loglevel}",
             "-s",
             str(self.schedule_path),
             "-n",
@@ -183,9 +186,11 @@ def _live_members(pgid: int) -> list[int]:
 
 
 @contextlib.contextmanager
-def running_worker(env: dict[str, str], workdir: Path, concurrency: int = 2) -> Iterator[Worker]:
+def running_worker(
+    env: dict[str, str], workdir: Path, concurrency: int = 2, loglevel: str = "info"
+) -> Iterator[Worker]:
     """Run a worker for the block; always stop it, and print its log if the block failed."""
-    worker = Worker(env, workdir, concurrency)
+    worker = Worker(env, workdir, concurrency, loglevel)
     try:
         worker.start()
         yield worker
@@ -204,6 +209,7 @@ def worker_for(
     smtp_url: str,
     broker_url: str = WORKER_REDIS_URL,
     concurrency: int = 2,
+    loglevel: str = "info",
     **settings: str | int | float,
 ) -> Iterator[Worker]:
     """Run a worker on this database, broker and SMTP server, with these config settings."""
@@ -217,5 +223,5 @@ def worker_for(
         SMTP_URL=smtp_url,
         **settings,
     )
-    with running_worker(env, workdir, concurrency) as worker:
+    with running_worker(env, workdir, concurrency, loglevel) as worker:
         yield worker
