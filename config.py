@@ -83,6 +83,10 @@ def celery_settings(broker_url: str) -> dict:
                 "task": "spam.purge",
                 "schedule": _env_seconds("SPAM_PURGE_INTERVAL_SECONDS", 300),
             },
+            "erase-never-reached": {
+                "task": "privacy.erase_never_reached",
+                "schedule": _env_seconds("PRIVACY_RETENTION_INTERVAL_SECONDS", 3600),
+            },
             "mark-missed-chats": {
                 "task": "chats.mark_missed",
                 "schedule": _env_seconds("CHAT_MISSED_INTERVAL_SECONDS", 60),
@@ -160,6 +164,8 @@ class Config:
     # Kept submits nobody released are deleted after this many days (they hold what a
     # visitor, or a bot, typed: no reason to keep it longer than a review takes).
     SPAM_RETENTION_DAYS = float(os.environ.get("SPAM_RETENTION_DAYS", "30"))
+    # Contacts nobody ever reached are anonymised this long after they came (0: never).
+    NEVER_REACHED_RETENTION_DAYS = float(os.environ.get("NEVER_REACHED_RETENTION_DAYS", "730"))
 
     WTF_CSRF_TIME_LIMIT = 24 * 3600
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(64 * 1024)))

@@ -6,12 +6,14 @@ from flask.cli import with_appcontext
 from crm.cli_api_keys import api_key_cli
 from crm.cli_keys import new_data_key, rotate_keys
 from crm.cli_outbox import outbox_cli
+from crm.cli_privacy import privacy_cli
 
 crm_cli = click.Group("crm", help="Advocate CRM operator commands.")
 crm_cli.add_command(api_key_cli)
 crm_cli.add_command(outbox_cli)
 crm_cli.add_command(new_data_key)
 crm_cli.add_command(rotate_keys)
+crm_cli.add_command(privacy_cli)
 
 
 @crm_cli.command("create-user")

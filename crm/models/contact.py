@@ -82,6 +82,8 @@ class Contact(AttributionMixin, Base):
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     submission_count: Mapped[int] = mapped_column(default=0)
+    # Set by a privacy erasure (crm/services/privacy.py): the row stays for the reports' counts.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = created_at_column()
     # Indexed: the report roll-ups look for contacts whose dimensions changed since last time.

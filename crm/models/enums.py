@@ -254,6 +254,8 @@ class AuditAction(LabeledEnum):
     chat_accepted = "chat_accepted", "Accepted a chat"
     chat_replied = "chat_replied", "Replied in a chat"
     chat_closed = "chat_closed", "Closed a chat"
+    privacy_exported = "privacy_exported", "Exported a person's data"
+    contact_erased = "contact_erased", "Erased a person"
 
 
 class Skill(LabeledEnum):

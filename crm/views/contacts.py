@@ -1,16 +1,18 @@
 """The staff contact page: who the person is, everything they sent, and all that happened since."""
 
-from flask import abort, flash, redirect, render_template, url_for
+import json
+
+from flask import Response, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from crm.extensions import db
 from crm.models import Contact, utcnow
 from crm.models.enums import AuditAction, CallOutcome, CloseOutcome, Role
 from crm.services import calls as call_log
-from crm.services import contact_page
+from crm.services import contact_page, privacy
 from crm.views import calls
 from crm.views.referrals import panel_for
-from crm.views.staff import ADVOCATES, audit_view, role_required, staff_blueprint
+from crm.views.staff import ADVOCATES, MANAGERS, audit_view, role_required, staff_blueprint
 
 bp = staff_blueprint("contacts", __name__)
 
@@ -47,4 +49,21 @@ def page(contact_id: int):
         call_panel=calls.panel_for(contact, [contact.id, *merged_ids], now),
         call_outcomes=list(CallOutcome),
         calls_logged=call_log.for_contacts([contact.id, *merged_ids]),
+    )
+
+
+@bp.get("/contacts/<int:contact_id>/privacy-export")
+@role_required(*MANAGERS)
+def privacy_export(contact_id: int):
+    """Everything held about this person (and the records merged into it), as a JSON file."""
+    contact = db.session.get(Contact, contact_id)
+    if contact is None or contact.merged_into_id is not None:
+        abort(404)
+    held = privacy.export_contacts(privacy.with_merged(contact))
+    audit_view(AuditAction.privacy_exported, contact_id=contact.id)
+    body = json.dumps(held, indent=2, ensure_ascii=False, default=str)
+    return Response(
+        body,
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="contact-{contact.id}-data.json"'},
     )
