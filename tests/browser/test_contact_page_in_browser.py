@@ -1,5 +1,7 @@
 """The contact page in a real browser: an advocate reads a lead, writes a note, moves its stage."""
 
+import json
+
 from playwright.sync_api import expect
 
 from crm.models.enums import FormKind, Relationship, Role
@@ -52,3 +54,26 @@ def test_an_advocate_adds_a_note_and_changes_the_stage_in_the_browser(app, signe
     expect(page.locator("#timeline li").first).to_contain_text("Stage: New → Contacted")
     expect(page.locator("#timeline li").first).to_contain_text("Ada Vocate")
     screenshot(page, "contact-page")
+
+
+def test_a_manager_downloads_a_persons_data_in_the_browser(app, signed_in, tmp_path):
+    with app.app_context():
+        contact_id = send_lead(
+            FormKind.callback,
+            first_name="Rosa",
+            last_name="Alvarez",
+            phone="+16175550134",
+            details={"best_time": "afternoon", "message": "My husband was diagnosed last week."},
+        ).id
+    page = signed_in(Role.manager)
+
+    page.goto(f"/contacts/{contact_id}")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download everything we hold about this person").click()
+
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == f"contact-{contact_id}-data.json"
+    held = json.loads(saved.read_text())
+    assert held["contacts"][0]["first_name"] == "Rosa"
+    assert held["submissions"][0]["fields"]["message"] == "My husband was diagnosed last week."
