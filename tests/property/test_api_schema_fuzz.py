@@ -11,15 +11,19 @@ Schemathesis' own pytest loader (`from_fixture`) does not run on pytest 9 yet; i
 do, so each operation is driven by a plain hypothesis test here.
 """
 
+import io
 import logging
 
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from hypothesis import HealthCheck, Phase, example, given, settings
 from schemathesis import GenerationMode
 from schemathesis import checks as general_checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
+from crm.extensions import db
+from crm.models import Chat, Submission, SuspectedSpam
 from tests.forms import CALLBACK, GUIDE, SPECIALIST
 
 SCHEMA_FUZZ = settings(
@@ -87,3 +91,41 @@ def test_the_api_answers_as_its_schema_says_and_never_5xx(api_schema, api_key, c
 def as_json(answers: dict) -> dict:
     """A form's sample answers as the API takes them: ticked boxes as true."""
     return {name: True if value == "y" else value for name, value in answers.items()}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        *STORED,
+        "/guide",
+        "/callback",
+        "/specialist-match",
+        "/embed/guide",
+        "/chat/start",  # (/chat/messages without a chat redirects before reading a body)
+    ],
+)
+@pytest.mark.parametrize("chunked", [False, True], ids=["sized", "chunked"])
+def test_an_oversize_body_is_refused_with_413_and_nothing_stored(app, api_key, path, chunked):
+    """One byte over MAX_CONTENT_LENGTH, said up front or streamed without a length."""
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    body = b'{"message": "' + b"x" * limit + b'"}'
+    is_api = path.startswith("/api/")
+    content_type = "application/json" if is_api else "application/x-www-form-urlencoded"
+    data = body if is_api else b"message=" + b"x" * limit
+    headers = {"Authorization": f"Bearer {api_key}", "Content-Type": content_type}
+    if chunked:
+        # No Content-Length: the server (gunicorn) de-chunks and marks the input as terminated.
+        kwargs = {
+            "input_stream": io.BytesIO(data),
+            "environ_overrides": {"wsgi.input_terminated": True},
+        }
+    else:
+        kwargs = {"data": data}
+
+    response = app.test_client().post(path, headers=headers, **kwargs)
+
+    assert response.status_code == 413
+    assert response.is_json == is_api
+    with app.app_context():
+        for model in (Submission, SuspectedSpam, Chat):
+            assert db.session.scalar(sa.select(sa.func.count()).select_from(model)) == 0

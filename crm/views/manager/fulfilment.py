@@ -8,7 +8,15 @@ from crm.models.enums import AuditAction, FulfilmentStatus
 from crm.services import fulfilment as fulfilment_service
 from crm.services.actors import Actor
 from crm.services.address_labels import render_labels_pdf
-from crm.views.manager import ID, before_id, bp, keyset_page, page_size, row_id
+from crm.views.manager import (
+    ID,
+    before_id,
+    bp,
+    keyset_page,
+    page_size,
+    row_id,
+    unknown_value,
+)
 from crm.views.staff import MANAGERS, audit_view, role_required
 
 
@@ -16,9 +24,10 @@ from crm.views.staff import MANAGERS, audit_view, role_required
 @role_required(*MANAGERS)
 def fulfilment():
     """Printed guides in one status (to print first), newest first, with their addresses."""
-    status = FulfilmentStatus.from_value(request.args.get("status", "to_print"))
+    raw = request.args.get("status", "to_print")
+    status = FulfilmentStatus.from_value(raw)
     if status is None:
-        abort(404)
+        abort(400, description=unknown_value("status", raw, FulfilmentStatus))
     fetched = fulfilment_service.listing(status, before_id=before_id(), limit=page_size() + 1)
     items, next_before = keyset_page(fetched, page_size())
     audit_view(
