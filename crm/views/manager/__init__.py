@@ -39,8 +39,8 @@ def row_id(value: str) -> int:
     return number
 
 
-def unknown_value(name: str, value: str, choices) -> str:
-    """What a 400 page says of a filter value no list has (the value itself is not repeated)."""
+def unknown_value(name: str, choices) -> str:
+    """What a 400 page says of a filter value no list has (what was sent is not repeated)."""
     known = ", ".join(choice.value for choice in choices)
     return f"There is no such {name}. Choose one of: {known}."
 

@@ -24,10 +24,9 @@ from crm.views.staff import MANAGERS, audit_view, role_required
 @role_required(*MANAGERS)
 def fulfilment():
     """Printed guides in one status (to print first), newest first, with their addresses."""
-    raw = request.args.get("status", "to_print")
-    status = FulfilmentStatus.from_value(raw)
+    status = FulfilmentStatus.from_value(request.args.get("status", "to_print"))
     if status is None:
-        abort(400, description=unknown_value("status", raw, FulfilmentStatus))
+        abort(400, description=unknown_value("status", FulfilmentStatus))
     fetched = fulfilment_service.listing(status, before_id=before_id(), limit=page_size() + 1)
     items, next_before = keyset_page(fetched, page_size())
     audit_view(

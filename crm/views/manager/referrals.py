@@ -18,7 +18,7 @@ def referrals():
     raw = request.args.get("status") or None
     status = ReferralStatus.from_value(raw) if raw else None
     if raw and status is None:
-        abort(400, description=unknown_value("status", raw, ReferralStatus))
+        abort(400, description=unknown_value("status", ReferralStatus))
     rows = referral_service.browse(status, limit=LIST_LIMIT)
     audit_view(
         AuditAction.referrals_viewed,
