@@ -186,7 +186,10 @@ def register_error_handlers(app: Flask) -> None:
         def handler(error):
             if request.path.startswith("/api/"):
                 return {"error": getattr(error, "name", "Error")}, status, headers
-            return render_template(f"errors/{status}.html"), status, headers
+            # Our own abort(400, description=...) says what was wrong; Werkzeug's stock text not.
+            detail = getattr(error, "description", None)
+            detail = None if detail == getattr(type(error), "description", None) else detail
+            return render_template(f"errors/{status}.html", detail=detail), status, headers
 
         return handler
 

@@ -7,6 +7,12 @@ from a browser that has signed in to that account before (it holds a signed "kno
 cookie) count on that device's own counter, so a flood of guesses from elsewhere fills the
 anonymous counter and not the advocate's own (OWASP's device-cookie scheme). A successful
 sign-in takes its count back.
+
+While the counters' Redis does not answer, sign-in is refused (fails closed), unlike a submit,
+which counts in memory instead: each web process's memory is a counter of its own, so an
+attacker spreading guesses over many processes (or over the restarts an outage brings) would
+get many times the limit on the one door where guessing pays. A visitor's request must never
+be lost to an outage; a staff member can wait a minute or phone a colleague.
 """
 
 import hashlib
@@ -28,10 +34,12 @@ _DEVICE_SALT = "known-device"
 class Attempt:
     counters: list[rate_limits.Counter]
     full: rate_limits.Counter | None
+    # The counters could not be read: the attempt is refused, and counted nowhere.
+    storage_unavailable: bool = False
 
     @property
     def allowed(self) -> bool:
-        return self.full is None
+        return self.full is None and not self.storage_unavailable
 
     @property
     def retry_after_seconds(self) -> int:
@@ -49,7 +57,10 @@ def begin(email: str, ip_address: str | None, device_cookie: str | None) -> Atte
     else:
         scope, value, limit = "login-account", account, "LOGIN_LIMIT_PER_ACCOUNT"
     counters.append(rate_limits.counter(scope, value, config[limit]))
-    return Attempt(counters, rate_limits.acquire(counters))
+    try:
+        return Attempt(counters, rate_limits.acquire(counters, fail_closed=True))
+    except rate_limits.StorageUnavailable:
+        return Attempt([], None, storage_unavailable=True)
 
 
 def succeeded(attempt: Attempt) -> None:

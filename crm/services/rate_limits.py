@@ -6,7 +6,8 @@ counters at once, or on none when one is full, in one Lua script; `release` take
 count back when the submit was not stored (a visitor fixing a typo is never limited).
 Keys are HMACs of the values, keyed by SECRET_KEY: Redis holds no email, phone or IP.
 When Redis does not answer, the counts go to this process's memory for a while, so a
-visitor is never refused because Redis is.
+visitor is never refused because Redis is. Sign-in counters ask for the opposite
+(`fail_closed`): see crm/services/login_throttle.py.
 """
 
 import hashlib
@@ -48,6 +49,10 @@ for _, key in ipairs(KEYS) do
 end
 return 0
 """
+
+
+class StorageUnavailable(Exception):
+    """Redis is configured but does not answer, and the caller would rather refuse than guess."""
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,12 @@ def counter(scope: str, value: str, limit_text: str) -> Counter:
     return Counter(scope, key, item.amount, item.get_expiry())
 
 
-def acquire(counters: list[Counter]) -> Counter | None:
-    """Count one submit on every counter, or on none: return the full one, if any."""
+def acquire(counters: list[Counter], fail_closed: bool = False) -> Counter | None:
+    """Count one submit on every counter, or on none: return the full one, if any.
+
+    With `fail_closed`, a configured Redis that does not answer raises StorageUnavailable
+    instead of counting in this process's memory (nothing is counted then).
+    """
     if not counters:
         return None
     storage = _storage()
@@ -107,6 +116,8 @@ def acquire(counters: list[Counter]) -> Counter | None:
             storage.redis_failed(error)
         else:
             return counters[full - 1] if full else None
+    if fail_closed and storage.redis is not None:
+        raise StorageUnavailable
     with storage.memory_lock:
         for index, c in enumerate(counters):
             if storage.memory.incr(c.key, c.window_seconds) > c.limit:

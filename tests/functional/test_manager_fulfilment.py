@@ -66,7 +66,7 @@ def test_guides_to_print_are_listed_with_the_address_their_request_gave(manager,
     assert "No printed guides are shipped." in manager.get(
         "/manager/fulfilment?status=shipped"
     ).get_data(as_text=True)
-    assert manager.get("/manager/fulfilment?status=lost").status_code == 404
+    assert manager.get("/manager/fulfilment?status=lost").status_code == 400
 
 
 def test_ticked_guides_are_marked_printed_with_a_timeline_event_and_an_audit_row(

@@ -323,7 +323,7 @@ def test_managers_list_referrals_by_status(app_ctx, staff):
     assert "Dr. Imaginary Nearing" in declined and "Dr. Imaginary Middleton" not in declined
     assert "Dr. Imaginary Nearing" in everything and "Dr. Imaginary Middleton" in everything
     assert "Rosa" in declined
-    assert staff.get("/manager/referrals?status=lost").status_code == 404
+    assert staff.get("/manager/referrals?status=lost").status_code == 400
     assert len(reread(AuditEvent, action=AuditAction.referrals_viewed)) == 2
 
 

@@ -20,7 +20,7 @@ from crm.models import OutboxMessage, Submission
 from crm.models.enums import OutboxKind, OutboxStatus
 from tests.forms import GUIDE, FormClient
 from tests.smtp_sink import free_port
-from tests.worker import wait_until, worker_for
+from tests.worker import WORKER_REDIS_URL, wait_until, worker_for
 
 pytestmark = pytest.mark.postgres_only
 
@@ -233,4 +233,40 @@ def test_submits_while_the_broker_is_down_are_all_sent_after_it_returns_empty(
         broker.crash()
 
     assert lost_with_the_broker >= 10
+    assert_each_sent_at_least_once(app, smtp_sink, max_duplicates=CONCURRENCY)
+
+
+def queued_tasks(broker_url: str) -> int:
+    """Tasks waiting in the broker's default queue (kombu's Redis list `celery`)."""
+    return redis.Redis.from_url(broker_url).llen("celery")
+
+
+def test_flushing_the_broker_while_tasks_are_queued_loses_no_email(app, forms, smtp_sink, tmp_path):
+    """FLUSHDB of a live broker (an operator's mistake, an eviction): the outbox re-sends."""
+    total = 20
+    for n in range(total):
+        submit_guide(forms, n)
+    with worker_for(
+        app.config["SQLALCHEMY_DATABASE_URI"],
+        tmp_path,
+        smtp_url=app.config["SMTP_URL"],
+        broker_url=WORKER_REDIS_URL,
+        concurrency=CONCURRENCY,
+        **LEASES,
+    ):
+        # Each pool process stuck in a send, the rest of the tasks queued behind them.
+        smtp_sink.hold_data = True
+        wait_until(lambda: len(smtp_sink.held_ids()) >= CONCURRENCY, 30, interval=0.01)
+        wait_until(lambda: queued_tasks(WORKER_REDIS_URL) >= 5, 30, interval=0.01)
+
+        redis.Redis.from_url(WORKER_REDIS_URL).flushdb()
+        assert queued_tasks(WORKER_REDIS_URL) == 0
+        flushed = sum(status == OutboxStatus.dispatched for _, status in guide_rows(app))
+        smtp_sink.hold_data = False
+
+        # The flushed tasks' rows stay `dispatched` until the lease returns them to the relay.
+        wait_until(lambda: all_sent(app), RECOVERY_TIMEOUT, interval=0.5)
+
+    assert flushed >= 5  # rows whose only task went with the flush
+    assert len(guide_rows(app)) == total
     assert_each_sent_at_least_once(app, smtp_sink, max_duplicates=CONCURRENCY)

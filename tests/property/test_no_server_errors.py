@@ -5,6 +5,7 @@ have been stored (the lead or the suspected spam) and on any other answer none a
 """
 
 import json
+import logging
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -109,6 +110,11 @@ def assert_stored_exactly_what_the_visitor_was_told(status, before: Rows, after:
         assert (new_rows, new_contacts) == (0, 0), (status, before, after)
 
 
+def errors_logged(caplog) -> list[str]:
+    """What was logged at ERROR or above: a database error, an unhandled exception."""
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
 @pytest.fixture
 def no_rate_limits(config_override):
     config_override(SUBMIT_LIMIT_PER_IP="100000/hour", SUBMIT_LIMIT_PER_CONTACT="100000/hour")
@@ -139,7 +145,7 @@ def visitor_answers(draw, kind: FormKind) -> tuple[dict, dict]:
 
 
 @pytest.mark.parametrize("url", list(PAGES))
-def test_no_form_input_produces_a_server_error(url, app, forms, client, no_rate_limits):
+def test_no_form_input_produces_a_server_error(url, app, forms, client, no_rate_limits, caplog):
     @FUZZ
     @given(visit=visitor_answers(PAGES[url]))
     def post_anything(visit):
@@ -153,10 +159,13 @@ def test_no_form_input_produces_a_server_error(url, app, forms, client, no_rate_
                 body[name] = value
 
         before = rows(app)
-        response = client.post(page.action, data=body)
+        caplog.clear()
+        with caplog.at_level(logging.ERROR):
+            response = client.post(page.action, data=body)
         after = rows(app)
 
         assert response.status_code in FORM_STATUSES
+        assert errors_logged(caplog) == []
         assert_stored_exactly_what_the_visitor_was_told(
             response.status_code, before, after, thanked={303}
         )
@@ -255,7 +264,7 @@ def api_request(draw) -> tuple[str, dict]:
 @settings(FUZZ, max_examples=120)
 @given(call=api_request())
 def test_no_api_input_produces_a_server_error(
-    call, app, client, api_key, revoked_api_key, no_rate_limits
+    call, app, client, api_key, revoked_api_key, no_rate_limits, caplog
 ):
     path, kwargs, credential = call
     sent = {"live": f"Bearer {api_key}", "revoked": f"Bearer {revoked_api_key}", "none": None}
@@ -264,10 +273,13 @@ def test_no_api_input_produces_a_server_error(
         kwargs["headers"]["Authorization"] = authorization
 
     before = rows(app)
-    response = client.post(path, **kwargs)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR):
+        response = client.post(path, **kwargs)
     after = rows(app)
 
     event(f"answered {response.status_code}")
+    assert errors_logged(caplog) == []
     if response.status_code == 308:
         # Werkzeug's routing answers a doubled slash in the path with a redirect to the merged one.
         assert "//" in unquote(path)

@@ -39,6 +39,12 @@ def row_id(value: str) -> int:
     return number
 
 
+def unknown_value(name: str, choices) -> str:
+    """What a 400 page says of a filter value no list has (what was sent is not repeated)."""
+    known = ", ".join(choice.value for choice in choices)
+    return f"There is no such {name}. Choose one of: {known}."
+
+
 def before_id() -> int | None:
     return request.args.get("before_id", type=row_id)
 

@@ -30,7 +30,7 @@ def audit_events():
             "audit_ids": [row.id for row in rows],
         },
     )
-    return render_template(
+    page = render_template(
         "manager/audit.html",
         form=form,
         rows=rows,
@@ -38,6 +38,8 @@ def audit_events():
         next_before=next_before,
         query={name: value for name, value in request.args.items() if name != "before_id"},
     )
+    # An unknown user, action or an impossible date is said on the page, with a 400.
+    return page, 200 if filters is not None else 400
 
 
 def _filters(form: AuditFilterForm) -> dict:

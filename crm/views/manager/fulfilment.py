@@ -8,7 +8,15 @@ from crm.models.enums import AuditAction, FulfilmentStatus
 from crm.services import fulfilment as fulfilment_service
 from crm.services.actors import Actor
 from crm.services.address_labels import render_labels_pdf
-from crm.views.manager import ID, before_id, bp, keyset_page, page_size, row_id
+from crm.views.manager import (
+    ID,
+    before_id,
+    bp,
+    keyset_page,
+    page_size,
+    row_id,
+    unknown_value,
+)
 from crm.views.staff import MANAGERS, audit_view, role_required
 
 
@@ -18,7 +26,7 @@ def fulfilment():
     """Printed guides in one status (to print first), newest first, with their addresses."""
     status = FulfilmentStatus.from_value(request.args.get("status", "to_print"))
     if status is None:
-        abort(404)
+        abort(400, description=unknown_value("status", FulfilmentStatus))
     fetched = fulfilment_service.listing(status, before_id=before_id(), limit=page_size() + 1)
     items, next_before = keyset_page(fetched, page_size())
     audit_view(

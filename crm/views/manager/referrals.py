@@ -4,7 +4,7 @@ from flask import abort, render_template, request
 
 from crm.models.enums import AuditAction, ReferralStatus
 from crm.services import referrals as referral_service
-from crm.views.manager import bp
+from crm.views.manager import bp, unknown_value
 from crm.views.staff import MANAGERS, audit_view, role_required
 
 # Enough to review at once; older ones stay on each contact's page.
@@ -18,7 +18,7 @@ def referrals():
     raw = request.args.get("status") or None
     status = ReferralStatus.from_value(raw) if raw else None
     if raw and status is None:
-        abort(404)
+        abort(400, description=unknown_value("status", ReferralStatus))
     rows = referral_service.browse(status, limit=LIST_LIMIT)
     audit_view(
         AuditAction.referrals_viewed,

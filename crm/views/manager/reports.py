@@ -61,7 +61,7 @@ def _page(name: str, **extra):
     form, report, names = _build(name)
     if name == "speed" and report is not None:
         extra |= _breaches(report, names)
-    return render_template(
+    page = render_template(
         TEMPLATES[name],
         form=form,
         report=report,
@@ -69,6 +69,8 @@ def _page(name: str, **extra):
         query=_query(form, report),
         **extra,
     )
+    # An unknown or impossible filter is the request's fault, said on the page: 400, not 200.
+    return page, 200 if report is not None else 400
 
 
 def _breaches(report, names: dict[int, str]) -> dict:
@@ -134,9 +136,10 @@ def report_csv(report: str, table: str):
     """One table of a report as CSV, with the page's filters; invalid filters show the page."""
     form, built, names = _build(report)
     if built is None:
-        return render_template(
+        page = render_template(
             TEMPLATES[report], form=form, report=None, report_name=report, query={}
         )
+        return page, 400
     if report == "speed" and table in BREACH_TABLES:
         # Read only for its CSV: the page shows a page of each list, the file the whole list.
         chosen = breach_table(table, built.period, names, current_app.config["BOARD_COUNT_CAP"])
