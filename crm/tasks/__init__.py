@@ -23,7 +23,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    from crm.tasks import callbacks, chats, outbox, rollups, spam  # noqa: F401  (registers them)
+    from crm.tasks import callbacks, chats, ops, outbox, rollups, spam  # noqa: F401  (registers them)
 
     return celery_app
 
