@@ -47,10 +47,11 @@ def register_proxy(app: Flask) -> None:
 
 def register_operations(app: Flask) -> None:
     """Request ids and log format first, so every later hook's log lines carry the id."""
-    from crm.services.ops.logs import configure_logging
+    from crm.services.ops.logs import configure_logging, track_request_ids
     from crm.views.ops import observe_requests
 
-    configure_logging(app)
+    configure_logging(app.config)
+    track_request_ids(app)
     observe_requests(app)
 
 

@@ -79,7 +79,7 @@ def formatter_for(log_format: str) -> logging.Formatter:
     raise ValueError(f"LOG_FORMAT must be json or text, not {log_format!r}")
 
 
-def configure_logging(app: Flask) -> None:
+def configure_logging(config) -> None:
     """One console handler on the root logger, in the configured format (replaced, not added,
     when another app is built in the same process). Celery's worker finds the root logger
     configured and adds no handler of its own."""
@@ -89,10 +89,14 @@ def configure_logging(app: Flask) -> None:
         root.removeHandler(handler)
     handler = _CurrentStderrHandler()
     handler.set_name(_HANDLER_NAME)
-    handler.setFormatter(formatter_for(app.config["LOG_FORMAT"]))
-    handler.setLevel(app.config["LOG_LEVEL"])
+    handler.setFormatter(formatter_for(config["LOG_FORMAT"]))
+    handler.setLevel(config["LOG_LEVEL"])
     root.addHandler(handler)
     root.setLevel(min(root.getEffectiveLevel(), handler.level))
+
+
+def track_request_ids(app: Flask) -> None:
+    """Each request takes the caller's id (if well formed) or a new one, and returns it."""
 
     @app.before_request
     def take_request_id():
