@@ -127,7 +127,9 @@ def test_a_forged_forwarded_loopback_address_is_not_loopback(make_app, hops):
     app = make_app(TRUSTED_PROXY_HOPS=hops)
     headers = {"X-Forwarded-For": "127.0.0.1"}
 
-    assert scrape(app.test_client(), {"REMOTE_ADDR": "10.0.0.2"}, headers=headers).status_code == 404
+    assert (
+        scrape(app.test_client(), {"REMOTE_ADDR": "10.0.0.2"}, headers=headers).status_code == 404
+    )
 
 
 def test_a_request_a_proxy_on_this_host_forwarded_is_not_loopback(make_app):

@@ -92,7 +92,9 @@ def test_readyz_fails_when_migrations_are_not_at_head(client, app_ctx):
     try:
         response = client.get("/readyz")
     finally:
-        db.session.execute(sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head})
+        db.session.execute(
+            sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head}
+        )
         db.session.commit()
 
     assert response.status_code == 503
