@@ -54,11 +54,11 @@ def test_every_line_of_a_submit_carries_its_request_id_and_no_personal_data(
         assert private.lower() not in formatted.lower()
 
 
-def test_json_lines_on_the_console_parse_and_name_their_request(json_logs, capsys):
-    capsys.readouterr()
+def test_json_lines_on_the_console_parse_and_name_their_request(json_logs, capfd):
+    capfd.readouterr()
     json_logs.test_client().get("/healthz", headers={"X-Request-ID": "probe-1"})
 
-    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line]
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line]
     request_line = next(line for line in lines if line["logger"] == "crm.requests")
     assert request_line["request_id"] == "probe-1"
     assert request_line["message"].startswith("GET ops.healthz 200 ")

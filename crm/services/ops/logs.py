@@ -56,15 +56,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
-class _CurrentStderrHandler(logging.StreamHandler):
-    """Writes to whatever sys.stderr is at the moment (test runners swap it per test)."""
+class _ProcessStderrHandler(logging.StreamHandler):
+    """Writes to the process's own stderr (file descriptor 2), whatever sys.stderr is now:
+    Celery's worker points sys.stderr at a logger (a line would loop back into logging) and
+    test runners swap it per test."""
 
     def __init__(self):
-        super().__init__(sys.stderr)
+        super().__init__(sys.__stderr__)
 
     @property
     def stream(self):
-        return sys.stderr
+        return sys.__stderr__
 
     @stream.setter
     def stream(self, value):
@@ -87,7 +89,7 @@ def configure_logging(config) -> None:
     root = logging.getLogger()
     for handler in [each for each in root.handlers if each.get_name() == _HANDLER_NAME]:
         root.removeHandler(handler)
-    handler = _CurrentStderrHandler()
+    handler = _ProcessStderrHandler()
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(formatter_for(config["LOG_FORMAT"]))
     handler.setLevel(config["LOG_LEVEL"])
