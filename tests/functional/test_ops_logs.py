@@ -84,3 +84,19 @@ def test_a_task_log_line_carries_the_task_id(app, caplog):
 def test_an_unknown_log_format_is_refused():
     with pytest.raises(ValueError, match="LOG_FORMAT"):
         logs.formatter_for("xml")
+
+
+def test_an_unhandled_error_is_logged_by_endpoint_not_path(make_app, caplog):
+    app = make_app(PROPAGATE_EXCEPTIONS=False)  # answered with a 500, as in production
+
+    def fail(token):
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/fails/<token>", "fails", fail)
+
+    response = app.test_client().get("/fails/secret-token-123", headers={"X-Request-ID": "err-1"})
+
+    assert response.status_code == 500 and response.headers["X-Request-ID"] == "err-1"
+    (record,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert record.getMessage() == "Exception in fails [GET]" and record.request_id == "err-1"
+    assert "secret-token-123" not in logs.JsonFormatter().format(record)

@@ -100,6 +100,13 @@ def configure_logging(config) -> None:
 def track_request_ids(app: Flask) -> None:
     """Each request takes the caller's id (if well formed) or a new one, and returns it."""
 
+    def log_exception(exc_info) -> None:
+        # Flask's own line names the path, which may carry a token: the endpoint instead.
+        endpoint = request.endpoint or "unmatched"
+        app.logger.error("Exception in %s [%s]", endpoint, request.method, exc_info=exc_info)
+
+    app.log_exception = log_exception
+
     @app.before_request
     def take_request_id():
         g.request_id = request_id_from(request.headers.get(REQUEST_ID_HEADER))
