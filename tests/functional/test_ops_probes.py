@@ -98,8 +98,18 @@ def test_readyz_fails_when_migrations_are_not_at_head(client, app_ctx):
         db.session.commit()
 
     assert response.status_code == 503
-    assert response.get_json()["failed"] == ["migrations"]
+    assert response.get_json()["failed"] == ["migrations", "beat"]
     assert response.get_json()["checks"]["migrations"] == "not at head"
+    assert response.get_json()["checks"]["beat"] == "unknown"
+
+
+def test_readyz_says_migrations_when_the_database_was_never_migrated(make_app, tmp_path):
+    empty = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+
+    body = empty.test_client().get("/readyz").get_json()
+
+    assert body["checks"]["database"] == "ok" and body["checks"]["migrations"] == "not at head"
+    assert body["failed"] == ["migrations", "beat"]
 
 
 def test_readyz_fails_when_the_broker_is_unreachable(app, app_ctx, make_app):

@@ -54,20 +54,33 @@ def readiness(now: datetime) -> Readiness:
         # One connection of its own (not the request's session): a failure here leaves no
         # half-open transaction behind, and the pool's pre-ping replaces a dead connection.
         with db.engine.connect() as connection:
-            revisions = set(
-                connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars()
-            )
-            beat_at = connection.execute(
-                sa.select(Heartbeat.beat_at).where(Heartbeat.name == BEAT)
-            ).scalar()
+            report.checks["database"] = "ok"
+            _read_schema_and_beat(connection, report, now)
     except sa.exc.SQLAlchemyError:
         report.checks.update(database="unreachable", migrations="unknown", beat="unknown")
-    else:
-        report.checks["database"] = "ok"
-        report.checks["migrations"] = "ok" if revisions == migration_heads() else "not at head"
-        report.checks["beat"] = _beat_state(beat_at, now)
     report.checks["broker"] = "ok" if broker_reachable() else "unreachable"
     return report
+
+
+def _read_schema_and_beat(connection, report: Readiness, now: datetime) -> None:
+    try:
+        revisions = set(connection.execute(_CURRENT_REVISIONS).scalars())
+    except sa.exc.DBAPIError as error:
+        if error.connection_invalidated:
+            raise  # the database went away: unreachable, not unmigrated
+        revisions = set()  # a database never migrated has no alembic_version table
+    if revisions != migration_heads():
+        # Behind (or ahead of) this code: the heartbeat's table may not even be there.
+        report.checks.update(migrations="not at head", beat="unknown")
+        return
+    report.checks["migrations"] = "ok"
+    beat_at = connection.execute(
+        sa.select(Heartbeat.beat_at).where(Heartbeat.name == BEAT)
+    ).scalar()
+    report.checks["beat"] = _beat_state(beat_at, now)
+
+
+_CURRENT_REVISIONS = sa.text("SELECT version_num FROM alembic_version")
 
 
 def _beat_state(beat_at: datetime | None, now: datetime) -> str:
