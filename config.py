@@ -96,6 +96,12 @@ def celery_settings(broker_url: str) -> dict:
                 "task": "rollups.refresh",
                 "schedule": _env_seconds("ROLLUP_INTERVAL_SECONDS", 60),
             },
+            # /readyz reads the row this writes; one left waiting in a queue is worth nothing.
+            "beat-heartbeat": {
+                "task": "ops.heartbeat",
+                "schedule": _env_seconds("BEAT_HEARTBEAT_INTERVAL_SECONDS", 30),
+                "options": {"expires": _env_seconds("BEAT_HEARTBEAT_INTERVAL_SECONDS", 30)},
+            },
         },
         "worker_cancel_long_running_tasks_on_connection_loss": True,
         # On a warm shutdown, give running sends this long to finish before they are
@@ -248,6 +254,14 @@ class Config:
     LOGIN_LIMIT_PER_IP = os.environ.get("LOGIN_LIMIT_PER_IP", "100/15 minutes")
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "10/15 minutes")
     LOGIN_LIMIT_PER_DEVICE = os.environ.get("LOGIN_LIMIT_PER_DEVICE", "10/15 minutes")
+    # Operations. /readyz fails once the beat heartbeat is older than this (several intervals).
+    BEAT_HEARTBEAT_MAX_AGE_SECONDS = _env_seconds("BEAT_HEARTBEAT_MAX_AGE_SECONDS", 120)
+    # /metrics answers loopback requests that came through no proxy, and any request with
+    # "Authorization: Bearer <METRICS_TOKEN>" (when set); everyone else gets a 404.
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+    # "json": one JSON object per line (for a log collector); "text": for people.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     # Staff pages: rows per page of search results and lists.
     STAFF_PAGE_SIZE = int(os.environ.get("STAFF_PAGE_SIZE", "25"))
     # A contact list exported as CSV stops here, and says so in its last line.
@@ -256,6 +270,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
     DEV_MAILBOX_ENABLED = True
 
 
@@ -275,6 +290,9 @@ class TestingConfig(Config):
     # The floor the issue sets (t >= 2, m >= 19 MiB): tests sign in hundreds of times.
     PASSWORD_HASH_TIME_COST = 2
     PASSWORD_HASH_MEMORY_KIB = 19 * 1024
+    # Tests read records through caplog; the console shows only what is worth a look.
+    LOG_FORMAT = "text"
+    LOG_LEVEL = "WARNING"
 
 
 class ProductionConfig(Config):

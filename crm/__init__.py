@@ -28,6 +28,7 @@ def create_app(config_name: str | None = None, overrides: dict | None = None) ->
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_proxy(app)
+    register_operations(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -43,6 +44,16 @@ def register_proxy(app: Flask) -> None:
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def register_operations(app: Flask) -> None:
+    """Request ids and log format first, so every later hook's log lines carry the id."""
+    from crm.services.ops.logs import configure_logging, track_request_ids
+    from crm.views.ops import observe_requests
+
+    configure_logging(app.config)
+    track_request_ids(app)
+    observe_requests(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -141,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
         dev,
         email_links,
         manager,
+        ops,
         public,
         queue,
         referrals,
@@ -156,6 +168,9 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api.bp)
     # One-click unsubscribe comes without cookies (RFC 8058); its signed token is the proof.
     csrf.exempt(email_links.bp)
+    # Probes and scrapers hold no session and post nothing.
+    csrf.exempt(ops.bp)
+    app.register_blueprint(ops.bp)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(email_links.bp)

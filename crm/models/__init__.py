@@ -10,6 +10,7 @@ from crm.models.consent import ConsentRecord
 from crm.models.contact import Contact
 from crm.models.fulfilment import GuideFulfilment
 from crm.models.guide_document import GuideDocument
+from crm.models.heartbeat import Heartbeat
 from crm.models.note import Note
 from crm.models.outbox import OutboxMessage
 from crm.models.rollup import (
@@ -47,6 +48,7 @@ __all__ = [
     "GuideDocument",
     "GuideFulfilment",
     "GuideMilestone",
+    "Heartbeat",
     "Note",
     "OutboxMessage",
     "Referral",

@@ -21,6 +21,7 @@ from crm.services import capture_rows as rows
 from crm.services import events, followups, identity, lead_round_robin
 from crm.services.actors import SYSTEM, VISITOR
 from crm.services.leads import LeadInput, RequestMeta
+from crm.services.ops import counters
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,9 @@ def submit_lead(
     digest = lead.content_digest()
     for attempt in range(1, _MAX_ATTEMPTS + 1):
         try:
-            return _submit_once(lead, meta, key, now, corrects, digest)
+            result = _submit_once(lead, meta, key, now, corrects, digest)
+            counters.SUBMISSIONS.labels(lead.form.value).inc()
+            return result
         except IntegrityError:
             db.session.rollback()
             stored = _stored_submission(key)

@@ -6,6 +6,7 @@ from datetime import datetime
 from crm.extensions import db
 from crm.models import OutboxMessage, utcnow
 from crm.services import email_content, mail, outbox, sequences, suppressions
+from crm.services.ops import counters
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ def deliver_outbox_message(message_id: int, now: datetime | None = None) -> str:
         return _record_failure(claim, mail.MailDeliveryError(type(error).__name__), now)
     outbox.mark_sent(message_id, now)
     log.info("outbox %s sent (%s)", message_id, kind)
+    counters.EMAILS_SENT.labels(kind).inc()
     return "sent"
 
 

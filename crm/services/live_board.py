@@ -52,9 +52,8 @@ class LiveBoard:
 def live_board(now: datetime) -> LiveBoard:
     """Queue depth by band, the oldest waiting callback, breaches now and who is at work."""
     cap = current_app.config["BOARD_COUNT_CAP"]
-    target = timedelta(minutes=current_app.config["RESPONSE_TARGET_MINUTES"])
-    parameters = {"now": now, "overdue_before": now - target, "cap": cap + 1}
-    counts = db.session.execute(_counts_statement(), parameters).one()._asdict()
+    parameters = _count_parameters(now)
+    counts = queue_counts(now)
     waiting: dict[str, list[Waiting]] = {"oldest": [], "breach": []}
     for which, contact_id, due_at in db.session.execute(
         _lists_statement(), parameters | {"list_size": BOARD_LIST_SIZE}
@@ -69,6 +68,17 @@ def live_board(now: datetime) -> LiveBoard:
         team=_team(now),
         cap=cap,
     )
+
+
+def queue_counts(now: datetime) -> dict[str, int]:
+    """Due calls by band, and breaches now, each counted no further than BOARD_COUNT_CAP + 1."""
+    return db.session.execute(_counts_statement(), _count_parameters(now)).one()._asdict()
+
+
+def _count_parameters(now: datetime) -> dict:
+    target = timedelta(minutes=current_app.config["RESPONSE_TARGET_MINUTES"])
+    cap = current_app.config["BOARD_COUNT_CAP"]
+    return {"now": now, "overdue_before": now - target, "cap": cap + 1}
 
 
 # The breaches' index (ix_call_tasks_breached) holds them by due time.
@@ -152,4 +162,4 @@ def _team(now: datetime) -> list[TeamMember]:
 
 
 _CALLERS = (Role.advocate, Role.manager)
-__all__ = ["BANDS", "LiveBoard", "live_board"]
+__all__ = ["BANDS", "LiveBoard", "live_board", "queue_counts"]

@@ -23,7 +23,8 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     celery_app.set_default()
     app.extensions["celery"] = celery_app
-    from crm.tasks import callbacks, chats, outbox, privacy, rollups, spam  # noqa: F401
+    # Importing registers them.
+    from crm.tasks import callbacks, chats, ops, outbox, privacy, rollups, spam  # noqa: F401
 
     return celery_app
 

@@ -1,0 +1,1 @@
+"""Operations: health and readiness checks, Prometheus metrics, structured logs with request ids."""
