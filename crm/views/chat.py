@@ -38,8 +38,8 @@ def chat_page():
     """Show this visitor's chat, or the pre-chat step, or say honestly that nobody is online."""
     chat = visitors_chat()
     if chat is not None and chat.status in OPEN_STATUSES:
-        return _conversation(chat, ChatMessageForm())
-    return _start_page(ChatStartForm(), ended=chat)
+        return conversation(chat, ChatMessageForm())
+    return start_page(ChatStartForm(), ended=chat)
 
 
 @bp.get("/chat/stream")
@@ -73,19 +73,28 @@ def typing():
 def start():
     """Open a chat from the pre-chat step and go to the conversation."""
     form = ChatStartForm()
-    token = read_token(form.form_token.data)
-    if bot_reason(form.website.data, token) or token_expired(token):
-        return _start_page(form, notice=NOT_STARTED, status=400)
-    if not form.validate():
-        return _start_page(form, status=422)
-    if not chats.advocates_available(utcnow()):
-        return _start_page(form, notice=GONE_OFFLINE)
     chat = visitors_chat()
     if chat is not None and chat.status in OPEN_STATUSES:
         # One open chat per visitor: a second press (or a second tab) resumes the first.
         return redirect(url_for("chat.chat_page"), code=303)
+    opened = open_chat(form)
+    if not isinstance(opened, Chat):
+        return opened
+    session[_SESSION_KEY] = opened.public_token
+    return redirect(url_for("chat.chat_page"), code=303)
+
+
+def open_chat(form: ChatStartForm, embed: bool = False):
+    """The chat the pre-chat step opens, or the page saying why it did not."""
+    token = read_token(form.form_token.data)
+    if bot_reason(form.website.data, token) or token_expired(token):
+        return start_page(form, notice=NOT_STARTED, status=400, embed=embed)
+    if not form.validate():
+        return start_page(form, status=422, embed=embed)
+    if not chats.advocates_available(utcnow()):
+        return start_page(form, notice=GONE_OFFLINE, embed=embed)
     try:
-        chat = chats.start_chat(
+        return chats.start_chat(
             form.first_name.data,
             request_meta(),
             utcnow(),
@@ -94,9 +103,7 @@ def start():
             idempotency_key="chat:" + token.nonce,
         )
     except chats.ChatRefused as refused:
-        return _start_page(form, notice=refused.message, status=refused.status)
-    session[_SESSION_KEY] = chat.public_token
-    return redirect(url_for("chat.chat_page"), code=303)
+        return start_page(form, notice=refused.message, status=refused.status, embed=embed)
 
 
 @bp.post("/chat/messages")
@@ -107,11 +114,11 @@ def send():
         return redirect(url_for("chat.chat_page"), code=303)
     form = ChatMessageForm()
     if not form.validate():
-        return _conversation(chat, form, notice=NOT_SENT_EXPIRED, status=400)
+        return conversation(chat, form, notice=NOT_SENT_EXPIRED, status=400)
     try:
         message_id = chats.post_visitor_message(chat, form.body.data, utcnow())
     except chats.ChatRefused as refused:
-        return _conversation(chat, form, notice=refused.message, status=refused.status)
+        return conversation(chat, form, notice=refused.message, status=refused.status)
     return redirect(url_for("chat.chat_page", _anchor=f"m{message_id}"), code=303)
 
 
@@ -144,7 +151,9 @@ def _standing(chat: Chat) -> dict:
     }
 
 
-def _conversation(chat: Chat, form: ChatMessageForm, notice: str | None = None, status=200):
+def conversation(chat: Chat, form, notice: str | None = None, status=200, embed_urls=None):
+    """The conversation page (with `embed_urls`: in the marketing site's iframe, chat_embed)."""
+    embed = embed_urls is not None
     if status == 200:
         form.body.data = ""
     page = render_template(
@@ -152,6 +161,9 @@ def _conversation(chat: Chat, form: ChatMessageForm, notice: str | None = None, 
         lines=chats.messages(chat.id),
         form=form,
         notice=notice,
+        urls=embed_urls or _session_urls(),
+        embedded=embed,
+        chat_token=chat.public_token if embed else None,
         **_standing(chat),
     )
     return page, status
@@ -168,12 +180,15 @@ def visitor_update(chat: Chat, after_id: int):
     )
 
 
-def _start_page(form: ChatStartForm, ended: Chat | None = None, notice=None, status=200):
+def start_page(form, ended: Chat | None = None, notice=None, status=200, embed=False):
+    """The pre-chat step, after the visitor's ended chat if any, or "nobody is online"."""
     form.form_token.data = issue_token()
     available = chats.advocates_available(utcnow())
     page = render_template(
         "public/chat_start.html",
         form=form,
+        embedded=embed,
+        start_url=url_for("chat_embed.start" if embed else "chat.start"),
         available=available,
         ended=ended,
         ended_lines=chats.messages(ended.id) if ended is not None else [],
@@ -181,6 +196,18 @@ def _start_page(form: ChatStartForm, ended: Chat | None = None, notice=None, sta
         phone=current_app.config["ORG_PHONE"],
     )
     return page, status
+
+
+def _session_urls() -> dict:
+    """Where the session's conversation page sends each request (the embed has its own)."""
+    return {
+        "page": url_for("chat.chat_page"),
+        "page_method": "get",
+        "send": url_for("chat.send"),
+        "stream": url_for("chat.stream"),
+        "lines": url_for("chat.lines"),
+        "typing": url_for("chat.typing"),
+    }
 
 
 def event_stream(chat_id: int, viewer: str) -> Response:

@@ -13,6 +13,7 @@ loses nothing; a lost typing notice only hides an indicator that is a nicety any
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -105,12 +106,18 @@ def listen(chat_id: int) -> Iterator[Callable[[float], list[str]]]:
         pubsub.subscribe(_channel(chat_id))
 
         def wait(seconds: float) -> list[str]:
+            # get_message answers None for the subscription's own confirmation too: wait on
+            # until a notice comes or the time is up, then take whatever else is there.
             notices: list[str] = []
+            deadline = time.monotonic() + max(seconds, 0)
             try:
-                message = pubsub.get_message(timeout=max(seconds, 0))
-                while message is not None:
-                    notices.append(message["data"].decode("ascii", "replace"))
-                    message = pubsub.get_message(timeout=0)
+                while not notices:
+                    message = pubsub.get_message(timeout=max(deadline - time.monotonic(), 0))
+                    while message is not None:
+                        notices.append(message["data"].decode("ascii", "replace"))
+                        message = pubsub.get_message(timeout=0)
+                    if time.monotonic() >= deadline:
+                        break
             except redis.RedisError:
                 pass
             return notices
