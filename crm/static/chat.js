@@ -5,6 +5,38 @@
 // twice. "typing" events show the other side typing for a few seconds; while the chat waits,
 // the fragment is fetched now and then for the fresh estimate. Without JavaScript the page works
 // as plain forms; in the embed (no session cookie) every request carries the chat's token.
+
+// The embed only: no session cookie reaches a third-party frame, so the frame keeps the chat's
+// token in its own sessionStorage (per tab, partitioned by the top site, never sent by itself)
+// to resume the chat after a reload: the pre-chat page posts it back at once, if it has one.
+(function () {
+  "use strict";
+  var key = "crm-chat-token";
+  var storage;
+  try {
+    storage = window.sessionStorage;
+  } catch (error) {
+    return;
+  }
+  if (!storage) {
+    return;
+  }
+  var resume = document.getElementById("chat-resume");
+  var tokenField = document.querySelector("#chat-form input[name='chat_token']");
+  if (resume) {
+    var token = storage.getItem(key);
+    if (token) {
+      resume.querySelector("input[name='chat_token']").value = token;
+      resume.submit();
+    }
+  } else if (tokenField) {
+    storage.setItem(key, tokenField.value);
+  } else if (document.getElementById("chat-start")) {
+    // The chat ended, or is gone: the next visit starts afresh.
+    storage.removeItem(key);
+  }
+})();
+
 (function () {
   "use strict";
   var lines = document.getElementById("chat-lines");

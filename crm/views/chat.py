@@ -180,7 +180,9 @@ def visitor_update(chat: Chat, after_id: int):
     )
 
 
-def start_page(form, ended: Chat | None = None, notice=None, status=200, embed=False):
+def start_page(
+    form, ended: Chat | None = None, notice=None, status=200, embed=False, resumable=False
+):
     """The pre-chat step, after the visitor's ended chat if any, or "nobody is online"."""
     form.form_token.data = issue_token()
     available = chats.advocates_available(utcnow())
@@ -188,6 +190,7 @@ def start_page(form, ended: Chat | None = None, notice=None, status=200, embed=F
         "public/chat_start.html",
         form=form,
         embedded=embed,
+        resumable=resumable,
         start_url=url_for("chat_embed.start" if embed else "chat.start"),
         available=available,
         ended=ended,

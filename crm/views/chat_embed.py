@@ -43,13 +43,16 @@ def page():
     chat = visitors_chat()
     if chat is not None and chat.status in OPEN_STATUSES:
         return conversation(chat, _message_form(), embed_urls=embed_urls(chat))
-    return start_page(_start_form(), embed=True)
+    # A GET only: the page a resume posts back to must not post again.
+    return start_page(_start_form(), embed=True, resumable=True)
 
 
 @bp.post("")
 def resume():
-    """The conversation again ("Show new messages", or the page after the chat ended)."""
-    chat = _posted_chat()
+    """The conversation again ("Show new messages", a reload, the page after the chat ended)."""
+    chat = chats.open_chat_for_token(request.form.get("chat_token"))
+    if chat is None:
+        return start_page(_start_form(), embed=True)
     if chat.status in OPEN_STATUSES:
         return conversation(chat, _message_form(), embed_urls=embed_urls(chat))
     return start_page(_start_form(), ended=chat, embed=True)
