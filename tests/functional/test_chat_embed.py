@@ -28,7 +28,8 @@ def advocate(app, app_ctx, config_override):
 
 
 def form_of(response, form_id: str):
-    (form,) = [f for f in forms_on("/embed/chat", response.get_data(as_text=True)) if f.form_id == form_id]
+    forms = forms_on("/embed/chat", response.get_data(as_text=True))
+    (form,) = [form for form in forms if form.form_id == form_id]
     return form
 
 

@@ -67,7 +67,8 @@ def test_the_fragment_holds_only_the_lines_after_the_last_id_drawn_like_the_page
     line = fragment[fragment.index(f'<li id="m{second}"') : fragment.index("</li>") + 5]
     assert line in page  # one template for a line
     assert 'data-ended="false"' in fragment and 'id="chat-status"' in fragment
-    assert StaffClient(visitor.client.application.test_client()).get("/chat/lines").status_code == 204
+    no_chat = StaffClient(visitor.client.application.test_client())
+    assert no_chat.get("/chat/lines").status_code == 204
 
 
 def test_the_advocates_fragment_is_audited_once_per_look_not_per_fetch(
