@@ -185,10 +185,13 @@
     }
   }
 
-  // At most one "typing" every few seconds, and only while the person types.
+  // At most one "typing" every few seconds, only while the person types, and not while the
+  // chat waits for an advocate (nobody would see it).
   function sayTyping() {
     var now = Date.now();
-    if (!typingUrl || now - lastTypingSent < typingEvery) {
+    var status = document.getElementById("chat-status");
+    var waiting = status && status.getAttribute("data-status") !== "active";
+    if (!typingUrl || waiting || now - lastTypingSent < typingEvery) {
       return;
     }
     lastTypingSent = now;
