@@ -167,6 +167,18 @@ class Config:
     # A chat nobody accepted within this long is marked missed: it leaves the advocates'
     # waiting list, and the visitor sees it ended, with the callback form offered.
     CHAT_MISSED_MINUTES = int(os.environ.get("CHAT_MISSED_MINUTES", "15"))
+    # Chats started per email and per phone (HMACed), on top of CHAT_START_LIMIT per address.
+    CHAT_START_PER_IDENTITY_LIMIT = os.environ.get("CHAT_START_PER_IDENTITY_LIMIT", "5/hour")
+    # Typing indicator: the page says "typing" at most this often, the other side shows it
+    # this long after the last one, and the server fans out at most CHAT_TYPING_LIMIT per side.
+    CHAT_TYPING_SECONDS = float(os.environ.get("CHAT_TYPING_SECONDS", "3"))
+    CHAT_TYPING_SHOWN_SECONDS = float(os.environ.get("CHAT_TYPING_SHOWN_SECONDS", "6"))
+    CHAT_TYPING_LIMIT = os.environ.get("CHAT_TYPING_LIMIT", "30/minute")
+    # The waiting visitor's estimate: the median wait of chats accepted in this window (this
+    # many minutes a chat when there were none), refreshed on the page this often.
+    CHAT_ESTIMATE_WINDOW_MINUTES = float(os.environ.get("CHAT_ESTIMATE_WINDOW_MINUTES", "60"))
+    CHAT_ESTIMATE_DEFAULT_MINUTES = float(os.environ.get("CHAT_ESTIMATE_DEFAULT_MINUTES", "2"))
+    CHAT_ESTIMATE_REFRESH_SECONDS = float(os.environ.get("CHAT_ESTIMATE_REFRESH_SECONDS", "20"))
     # Kept submits nobody released are deleted after this many days (they hold what a
     # visitor, or a bot, typed: no reason to keep it longer than a review takes).
     SPAM_RETENTION_DAYS = float(os.environ.get("SPAM_RETENTION_DAYS", "30"))

@@ -146,6 +146,7 @@ def register_blueprints(app: Flask) -> None:
         auth,
         calls,
         chat,
+        chat_embed,
         chats,
         contact_actions,
         contacts,
@@ -164,6 +165,8 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(public.bp)
     # The same for the visitor's chat pages: an expired token keeps the message typed.
     csrf.exempt(chat.bp)
+    # The chat's embed: its posts carry the chat's random token, which stands in for CSRF.
+    csrf.exempt(chat_embed.bp)
     # The JSON API is cookie-less and needs an API key (no browser holds one); CSRF does not apply.
     csrf.exempt(api.bp)
     # One-click unsubscribe comes without cookies (RFC 8058); its signed token is the proof.
@@ -185,6 +188,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(queue.bp)
     app.register_blueprint(calls.bp)
     app.register_blueprint(chat.bp)
+    app.register_blueprint(chat_embed.bp)
     app.register_blueprint(chats.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":

@@ -23,6 +23,7 @@ class _Forms(HTMLParser):
         self.forms: list[PageForm] = []
         self._current: PageForm | None = None
         self._select: str | None = None
+        self._textarea: str | None = None
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
@@ -59,12 +60,23 @@ class _Forms(HTMLParser):
                 self._current.values[name] = attributes.get("value") or ""
         elif tag == "select":
             self._select = name
+        elif tag == "textarea":
+            # A textarea posts its text (a browser drops the one line break after the tag).
+            self._textarea = name
+            self._current.values[name] = ""
+
+    def handle_data(self, data):
+        if self._current is not None and self._textarea:
+            text = self._current.values[self._textarea] + data
+            self._current.values[self._textarea] = text.removeprefix("\n")
 
     def handle_endtag(self, tag):
         if tag == "form":
             self._current = None
         elif tag == "select":
             self._select = None
+        elif tag == "textarea":
+            self._textarea = None
 
 
 def forms_on(url: str, html: str) -> list[PageForm]:

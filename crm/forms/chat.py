@@ -61,3 +61,7 @@ class ChatCloseForm(BaseForm):
 
 class ChatAcceptForm(BaseForm):
     """Nothing to fill in: the CSRF token only."""
+
+
+class ChatTypingForm(BaseForm):
+    """'I am typing': the CSRF token only (chat.js posts it from the page's message form)."""

@@ -47,10 +47,14 @@ class Chat(Base):
     contact_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("contacts.id", ondelete="SET NULL"), index=True
     )
+    # The pre-chat step's submission (email, phone, consent boxes as the visitor typed them).
+    submission_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("submissions.id", ondelete="SET NULL")
+    )
     claimed_by_user_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="RESTRICT"), index=True
     )
-    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     outcome: Mapped[ChatOutcome | None] = mapped_column(enum_type(ChatOutcome, "outcome"))
     created_at: Mapped[datetime] = created_at_column()

@@ -1,12 +1,14 @@
 """The advocate's chats: the waiting list, Accept, the conversation, replies and Close."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from crm.forms.chat import ChatAcceptForm, ChatCloseForm, ChatMessageForm
-from crm.models import utcnow
+from crm.forms.chat import ChatAcceptForm, ChatCloseForm, ChatMessageForm, ChatTypingForm
+from crm.models import Chat, utcnow
 from crm.models.enums import AuditAction, ChatOutcome, ChatStatus
 from crm.services import chat as chat_service
+from crm.services.chat import streams
+from crm.services.chat.typing import announce_typing
 from crm.views.chat import event_stream
 from crm.views.staff import ADVOCATES, audit_view, role_required, staff_blueprint
 
@@ -61,7 +63,39 @@ def stream(chat_id: int):
         chat = chat_service.chat_for_staff(chat_id, current_user)
     except chat_service.ChatRefused as refused:
         return "", refused.status
-    return event_stream(chat.id)
+    return event_stream(chat.id, viewer="advocate")
+
+
+@bp.get("/chats/<int:chat_id>/lines")
+@role_required(*ADVOCATES)
+def lines(chat_id: int):
+    """The chat's new lines after ?after=N, for the open page's chat.js to append."""
+    try:
+        chat = chat_service.chat_for_staff(chat_id, current_user)
+    except chat_service.ChatRefused as refused:
+        return "", refused.status
+    _audit_look(chat, fragment=True)
+    after_id = streams.resume_point(None, request.args.get("after"))
+    return render_template(
+        "public/_chat_update.html",
+        lines=chat_service.messages(chat.id, after_id),
+        me="advocate",
+        ended=chat.status != ChatStatus.active,
+        typing_text=f"{chat.visitor_name} is typing…",
+    )
+
+
+@bp.post("/chats/<int:chat_id>/typing")
+@role_required(*ADVOCATES)
+def typing(chat_id: int):
+    """Tell the visitor the advocate is typing (a fan-out notice only, never stored)."""
+    try:
+        chat = chat_service.chat_for_staff(chat_id, current_user)
+    except chat_service.ChatRefused as refused:
+        return "", refused.status
+    if not ChatTypingForm().validate():
+        return "", 400
+    return "", 204 if announce_typing(chat, "advocate") else 429
 
 
 @bp.post("/chats/<int:chat_id>/messages")
@@ -115,7 +149,7 @@ def _conversation(chat_id: int, form: ChatMessageForm, notice: str | None = None
     except chat_service.ChatRefused as refused:
         page = render_template("advocate/chat_refused.html", message=refused.message)
         return page, refused.status
-    audit_view(AuditAction.chat_viewed, contact_id=chat.contact_id, detail={"chat_id": chat_id})
+    _audit_look(chat)
     if status == 200:
         form.body.data = ""
     page = render_template(
@@ -128,3 +162,25 @@ def _conversation(chat_id: int, form: ChatMessageForm, notice: str | None = None
         is_open=chat.status == ChatStatus.active,
     )
     return page, status
+
+
+# The chats this staff session has looked at (their ids), newest last, so many at most.
+_LOOKS_KEY = "chat_looks"
+_LOOKS_KEPT = 50
+
+
+def _audit_look(chat: Chat, fragment: bool = False) -> None:
+    """Audit a look at a chat: every page, but a live fragment only as a session's first look.
+
+    The open page's script fetches the new lines of the same chat on every message; each
+    such fetch is part of the look its page load already audited (same user, same session,
+    same chat, the right to see it checked again on each fetch), and one audit row per
+    message would bury the trail. A fragment fetched without that page in this session (a
+    hand-made request) is a look of its own and is audited.
+    """
+    looks = session.get(_LOOKS_KEY, [])
+    if fragment and chat.id in looks:
+        return
+    audit_view(AuditAction.chat_viewed, contact_id=chat.contact_id, detail={"chat_id": chat.id})
+    if chat.id not in looks:
+        session[_LOOKS_KEY] = [*looks, chat.id][-_LOOKS_KEPT:]

@@ -8,12 +8,14 @@ from crm.models import utcnow
 from crm.models.enums import BestTime, FormKind
 from crm.services import capture, signing
 from crm.services.callback_times import describe_callback_promise
+from crm.services.chat.fallback import callback_prefill
 from crm.services.form_tokens import issue_token, read_token
 from crm.services.outage import (
     DATABASE_UNAVAILABLE,
     RETRY_AFTER_SECONDS,
     forget_failed_transaction,
 )
+from crm.views.chat import visitors_chat
 from crm.views.submit_guard import (
     SubmitLimitExceeded,
     bot_reason,
@@ -117,6 +119,8 @@ def lead_form_page(kind: FormKind, embedded: bool = False):
     if request.method == "GET":
         form.fill_attribution(request)
         form.form_token.data = issue_token()
+        if kind == FormKind.callback and request.args.get("from") == "chat" and not embedded:
+            _fill_from_chat(form)
         return _render_form(template, form, kind, embedded)
 
     token = read_token(form.form_token.data)
@@ -142,6 +146,22 @@ def lead_form_page(kind: FormKind, embedded: bool = False):
         page, _ = _render_form(template, form, kind, embedded, notice=_unavailable_notice())
         return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return redirect(_thanks_url(kind, _promise_inputs(kind, lead), embedded), code=303)
+
+
+def _fill_from_chat(form: PublicLeadForm) -> None:
+    """Fill the callback form from this visitor's own chat (their session's), if unanswered.
+
+    An answered chat has an advocate in it already; a chat of someone else is never found,
+    since only the random token in this visitor's signed session names one.
+    """
+    chat = visitors_chat()
+    if chat is None or chat.claimed_by_user_id is not None:
+        return
+    prefill = callback_prefill(chat)
+    form.first_name.data = prefill.first_name
+    form.email.data = prefill.email
+    form.phone.data = prefill.phone
+    form.message.data = prefill.message
 
 
 def _unavailable_notice() -> str:

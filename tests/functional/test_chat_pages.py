@@ -63,7 +63,7 @@ def test_a_chat_started_as_the_last_advocate_signs_out_is_not_left_waiting(
 def test_a_visitor_chats_and_the_advocate_accepts_replies_and_closes(app_ctx, visitor, advocate):
     assert start_chat(visitor).status_code == 303
     conversation = visitor.get("/chat")
-    assert "An advocate will be with you shortly" in page_text(conversation)
+    assert "An advocate will be with you" in page_text(conversation)
     assert send(visitor, "<script>alert(1)</script> Is surgery possible?").status_code == 303
     (chat,) = db.session.scalars(sa.select(Chat)).all()
 
@@ -84,9 +84,10 @@ def test_a_visitor_chats_and_the_advocate_accepts_replies_and_closes(app_ctx, vi
 
     closed = advocate.submit(page, {"outcome": "helped"}, action=f"/advocate/chats/{chat.id}/close")
     assert closed.status_code == 302
-    # The page's own background refresh (chat.js) leaves the notice for the page shown next.
-    refreshed = advocate.get(page, headers={"X-Chat-Refresh": "1"})
-    assert "The chat is closed." not in page_text(refreshed)
+    # The page's own live fragment (chat.js) leaves the notice for the page shown next.
+    fragment = advocate.get(f"{page}/lines?after=0")
+    assert 'data-ended="true"' in page_text(fragment)
+    assert "The chat is closed." not in page_text(fragment)
     assert "The chat is closed." in page_text(advocate.get(page))
     after = page_text(visitor.get("/chat"))
     assert "Your chat has ended" in after and "Ada Lovelace closed the chat." in after
@@ -231,19 +232,18 @@ def test_a_bad_email_on_the_pre_chat_step_is_explained(app_ctx, visitor, advocat
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Chat)) == 0
 
 
-def test_chats_are_not_taken_through_the_api_or_the_embeds(api_client, client):
+def test_chats_are_not_taken_through_the_api(api_client):
     assert api_client.post("/api/v1/submissions/chat", json={}).status_code == 404
-    assert client.get("/embed/chat").status_code == 404
 
 
 def test_a_waiting_chat_says_so_when_the_advocates_have_gone(app_ctx, visitor, advocate):
     start_chat(visitor)
     send(visitor, "Is anyone there?")
-    assert "An advocate will be with you shortly" in page_text(visitor.get("/chat"))
+    assert "An advocate will be with you" in page_text(visitor.get("/chat"))
 
     advocate.sign_out()
 
     page = page_text(visitor.get("/chat"))
     assert "No patient advocate is online right now" in page
-    assert "An advocate will be with you shortly" not in page
-    assert 'href="/callback"' in page and "Is anyone there?" in page
+    assert "An advocate will be with you" not in page
+    assert 'href="/callback?from=chat"' in page and "Is anyone there?" in page

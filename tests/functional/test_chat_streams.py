@@ -92,7 +92,7 @@ def test_a_committed_message_is_announced_and_a_rolled_back_one_is_not(
     with fanout.listen(chat_id) as wait:
         conversations.add_message(chat_id, ChatSender.visitor, None, "never sent", NOW)
         db.session.rollback()
-        assert wait(0.2) is False
-        conversations.add_message(chat_id, ChatSender.visitor, None, "kept", NOW)
+        assert wait(0.2) == []
+        message_id = conversations.add_message(chat_id, ChatSender.visitor, None, "kept", NOW)
         db.session.commit()
-        assert wait(5) is True
+        assert wait(5) == [str(message_id)]

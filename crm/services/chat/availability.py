@@ -11,7 +11,7 @@ from crm.services import staff_sessions
 from crm.services.working_hours import organisation_working_time
 
 # Managers answer chats too (they hold the advocates' pages); admins never see patients.
-_ANSWERERS = (Role.advocate, Role.manager)
+ANSWERERS = (Role.advocate, Role.manager)
 
 
 def advocates_available(now: datetime) -> bool:
@@ -23,7 +23,7 @@ def advocates_available(now: datetime) -> bool:
         .where(
             User.id.in_(staff_sessions.live_user_ids(now)),
             User.active.is_(True),
-            User.role.in_(_ANSWERERS),
+            User.role.in_(ANSWERERS),
         )
         .limit(1)
     )

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from crm.extensions import db
-from crm.models import Chat, ChatMessage, User
+from crm.models import Chat, ChatMessage, Submission, User
 from crm.models.chat import MESSAGE_MAX_CHARS
 from crm.models.enums import ChatSender, ChatStatus
 from crm.services import capture, rate_limits
@@ -55,40 +55,69 @@ def start_chat(
     lead: LeadInput | None = None,
     idempotency_key: str | None = None,
 ) -> Chat:
-    """Open a waiting chat for a visitor and commit; refused over the per-address limit.
+    """Open a waiting chat for a visitor and commit; refused over the per-address limit, or
+    the per-email or per-phone one.
 
     With a `lead` (the visitor gave an email or phone) the pre-chat step is first stored
     through the capture service, like any form: the contact found by the same identity
     rules, one consent record per channel, committed before the chat opens. The chat then
     joins that contact; what the visitor sees is still only what they typed here.
     """
-    counter = rate_limits.counter(
-        "chat-start", meta.ip_address or "", current_app.config["CHAT_START_LIMIT"]
-    )
-    if rate_limits.acquire([counter]) is not None:
-        raise ChatRefused(
-            "Too many chats were started from your connection just now. Please call us, "
-            "or try again later.",
-            status=429,
-        )
+    counters = _start_counters(meta, lead)
+    full = rate_limits.acquire(counters)
+    if full is not None:
+        raise ChatRefused(_START_REFUSALS[full.scope], status=429)
     try:
-        contact_id = None
+        contact_id = submission_id = None
         if lead is not None:
-            contact_id = capture.submit_lead(lead, meta, idempotency_key, now).contact_id
+            captured = capture.submit_lead(lead, meta, idempotency_key, now)
+            contact_id = captured.contact_id
+            submission_id = db.session.scalar(
+                sa.select(Submission.id).where(
+                    Submission.public_id == captured.submission_public_id
+                )
+            )
         chat = Chat(
             public_token=secrets.token_urlsafe(32),
             visitor_name=visitor_name[:80],
             status=ChatStatus.waiting,
             contact_id=contact_id,
+            submission_id=submission_id,
             created_at=now,
         )
         db.session.add(chat)
         db.session.commit()
     except BaseException:
-        rate_limits.release([counter])
+        rate_limits.release(counters)
         raise
     log.info("chat %s started", chat.id)
     return chat
+
+
+_START_REFUSALS = {
+    "chat-start": "Too many chats were started from your connection just now. Please call us, "
+    "or try again later.",
+    "chat-start-email": "Too many chats were started with this email address just now. "
+    "Please call us, or try again later.",
+    "chat-start-phone": "Too many chats were started with this phone number just now. "
+    "Please call us, or try again later.",
+}
+
+
+def _start_counters(meta: RequestMeta, lead: LeadInput | None) -> list[rate_limits.Counter]:
+    """The address's counter, and the email's and phone's when given (all HMACed)."""
+    config = current_app.config
+    counters = [
+        rate_limits.counter("chat-start", meta.ip_address or "", config["CHAT_START_LIMIT"])
+    ]
+    per_identity = config["CHAT_START_PER_IDENTITY_LIMIT"]
+    if lead is not None and lead.email:
+        email = lead.email.strip().lower()
+        counters.append(rate_limits.counter("chat-start-email", email, per_identity))
+    if lead is not None and lead.phone_e164:
+        # E.164 already: "(555) 201-4567" and "555.201.4567" are one number here.
+        counters.append(rate_limits.counter("chat-start-phone", lead.phone_e164, per_identity))
+    return counters
 
 
 def open_chat_for_token(token: str | None) -> Chat | None:
@@ -96,6 +125,13 @@ def open_chat_for_token(token: str | None) -> Chat | None:
     if not token or len(token) > 64:
         return None
     return db.session.scalar(sa.select(Chat).where(Chat.public_token == token))
+
+
+def answering_advocate(chat: Chat) -> str | None:
+    """The name of the advocate answering an active chat (shown to its visitor), or None."""
+    if chat.status != ChatStatus.active or chat.claimed_by_user_id is None:
+        return None
+    return db.session.scalar(sa.select(User.name).where(User.id == chat.claimed_by_user_id))
 
 
 def post_visitor_message(chat: Chat, text: str | None, now: datetime) -> int:
