@@ -1,7 +1,7 @@
 """chat visitor: the pre-chat step's submission on its chat, and accepted chats by time
 
-Revision ID: 0022_chat_visitor
-Revises: 0021
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-11-28 01:00:00
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0022_chat_visitor"
-down_revision = "0021"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
