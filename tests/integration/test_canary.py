@@ -157,6 +157,7 @@ def test_a_visitors_words_stay_in_their_columns(
         smtp_url=app.config["SMTP_URL"],
         # At DEBUG Celery prints each task's arguments as the pool runs it.
         loglevel="debug",
+        LOG_LEVEL="DEBUG",
         OUTBOX_RELAY_INTERVAL_SECONDS=0.5,
     ) as worker:
         for path, answers in [
