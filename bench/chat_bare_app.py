@@ -25,7 +25,9 @@ app = Flask(__name__)
 
 @cache
 def broker() -> redis.Redis:
-    return redis.Redis.from_url(os.environ["REDIS_URL"], socket_connect_timeout=0.5)
+    # As the app's fan-out: one pooled connection per waiting stream, beyond redis-py's 100.
+    url = os.environ["REDIS_URL"]
+    return redis.Redis.from_url(url, socket_connect_timeout=0.5, max_connections=10_000)
 
 
 def event_stream(chat_id: int, read_ids: Callable[[int, str], list[int]]) -> Response:

@@ -9,15 +9,17 @@ have come through Redis pub/sub from the other process.
 
 import re
 import threading
-from contextlib import closing
+from contextlib import ExitStack, closing
 
 import pytest
 import redis
 import sqlalchemy as sa
+from flask import Flask
 
 from crm.extensions import db
 from crm.models import Chat, ChatMessage
 from crm.models.enums import Role
+from crm.services.chat import fanout
 from tests.conftest import REDIS_TEST_URL
 from tests.factories import DEFAULT_PASSWORD, make_user
 from tests.web_server import WebClient, web_servers
@@ -111,11 +113,23 @@ def listen(person: WebClient, path: str, chat_id: int) -> StreamReader:
 
 def subscribers(chat_id: int) -> int:
     """Streams subscribed to this chat's Redis channel, in any process."""
-    server = redis.Redis.from_url(REDIS_TEST_URL)
-    channels = server.pubsub_channels(f"*/chat/{chat_id}")
-    return sum(count for _, count in server.pubsub_numsub(*channels)) if channels else 0
+    # The servers run the development config: no key prefix, as in this bare app's context.
+    with Flask(__name__).app_context():
+        channel = fanout._channel(chat_id)
+    [(_, count)] = redis.Redis.from_url(REDIS_TEST_URL).pubsub_numsub(channel)
+    return count
 
 
 def newest_message_id(app) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.max(ChatMessage.id)))
+
+
+def test_one_process_holds_more_streams_than_a_default_redis_pool(app):
+    """redis-py pools 100 connections unless told; each waiting stream holds one."""
+    streams = 150
+    with app.app_context(), ExitStack() as stack:
+        waits = [stack.enter_context(fanout.listen(7)) for _ in range(streams)]
+        fanout.publish(7, 1)
+        # The first read may be the subscription's own confirmation: ask again until the notice.
+        wait_until(lambda: waits[-1](1), DELIVERY_TIMEOUT)
