@@ -10,7 +10,7 @@ text) p50/p95/p99/max, messages/s and errors, each as a ratio against bare and h
 writes bench/results/chat-latest.json. Bounded in chats, messages and time; it stops every
 server it started, by PID.
 
-    .venv/bin/python -m bench.chat_load            # 200 chats, 10 messages each
+    .venv/bin/python -m bench.chat_load            # 200 chats, 8 messages each
 """
 
 import argparse
@@ -61,8 +61,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chats", type=int, default=200, help="concurrent chats")
     parser.add_argument("--advocates", type=int, default=20, help="signed-in advocates")
-    parser.add_argument("--messages", type=int, default=10, help="per chat, sides alternating")
-    parser.add_argument("--think", type=float, default=2.0, help="mean seconds between turns")
+    parser.add_argument("--messages", type=int, default=8, help="per chat, sides alternating")
+    parser.add_argument("--think", type=float, default=4.0, help="mean seconds between turns")
     parser.add_argument("--ramp", type=float, default=10.0, help="seconds to start all chats")
     parser.add_argument("--round-seconds", type=float, default=180, help="each round's bound")
     parser.add_argument("--targets", default="bare,hand,real")
@@ -129,11 +129,13 @@ def seed(url: str, args) -> tuple[list[tuple[str, str]], list[int], int]:
         chat_ids = list(
             connection.scalars(
                 sa.text(
-                    """INSERT INTO chats (public_token, status, visitor_name, created_at)
-                    SELECT 'hand-' || g, 'waiting', 'Hand ' || g, now()
+                    # Held by an advocate: never on the real round's waiting list.
+                    """INSERT INTO chats (public_token, status, visitor_name, claimed_by_user_id,
+                        claimed_at, created_at)
+                    SELECT 'hand-' || g, 'active', 'Hand ' || g, :user_id, now(), now()
                     FROM generate_series(1, :n) AS g ORDER BY g RETURNING id"""
                 ),
-                {"n": args.chats},
+                {"n": args.chats, "user_id": user_id},
             )
         )
     engine.dispose()

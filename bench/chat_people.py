@@ -32,7 +32,9 @@ class Refused(Exception):
 
 def new_client(base_url: str) -> httpx.AsyncClient:
     """One person's browser: a cookie jar and as many connections as its streams need."""
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=20)
+    # Idle connections are dropped before gunicorn's keep-alive (2 s) would close them under
+    # a request just sent, which a browser retries but httpx reports as an error.
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=20, keepalive_expiry=1.0)
     return httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT, limits=limits)
 
 
@@ -78,7 +80,7 @@ class Stream:
         except Refused as refused:
             self.failed = refused.kind
         except httpx.HTTPError as error:
-            self.failed = f"stream {type(error).__name__}"
+            self.failed = f"stream {type(error).__name__}: {str(error)[:60]}"
         self.opened.set()
         self._changed.set()
 

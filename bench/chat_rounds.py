@@ -13,7 +13,10 @@ import random
 import re
 import time
 from collections import Counter
+from contextlib import suppress
 from dataclasses import dataclass, field
+
+import httpx
 
 from bench.chat_people import (
     BareSide,
@@ -28,6 +31,10 @@ from bench.load import hidden_fields
 
 # A message a person might type: long enough to be a real one, the same in every target.
 TEXT = "My father was just diagnosed with pleural mesothelioma. What should we ask first? #{}"
+# A message whose id has not reached the other side by then counts as an error; the chat ends.
+MESSAGE_TIMEOUT = 30.0
+# How often an advocate with room for another chat looks at the waiting list again.
+LIST_REFRESH_SECONDS = 1.0
 _WAITING_ROW = re.compile(r'<tr data-chat-id="(\d+)">\s*<td>#\d+</td>\s*<td>([^<]*)</td>')
 
 
@@ -59,10 +66,15 @@ async def converse(visitor, advocate, after: int, plan: Plan, tally: Tally, numb
         id(advocate): Stream(advocate.client, advocate.stream_url(after)),
     }
     try:
-        await asyncio.wait_for(
-            asyncio.gather(*(s.opened.wait() for s in streams.values())),
-            plan.deadline - time.monotonic(),
-        )
+        opening = [asyncio.create_task(s.opened.wait()) for s in streams.values()]
+        _, pending = await asyncio.wait(opening, timeout=plan.deadline - time.monotonic())
+        for task in pending:
+            task.cancel()
+        if pending:
+            raise TimeoutError
+        for stream in streams.values():
+            if stream.failed:
+                raise Refused(stream.failed)
         for sequence in range(1, plan.messages + 1):
             sender, receiver = (visitor, advocate) if sequence % 2 else (advocate, visitor)
             await asyncio.sleep(plan.think * random.uniform(0.5, 1.5))
@@ -82,14 +94,22 @@ async def _deliver(sender, receiver, stream, after, plan, tally, number, sequenc
     started = time.perf_counter()
     tally.first_send = min(tally.first_send, started)
     post = asyncio.create_task(sender.send(TEXT.format(f"{number}.{sequence}"), sequence))
+    deadline = min(plan.deadline, time.monotonic() + MESSAGE_TIMEOUT)
+    arrival = asyncio.create_task(stream.next_after(after, deadline))
     try:
-        arrived_id, arrived_at = await stream.next_after(after, plan.deadline)
+        # A send that failed stores nothing: stop waiting for its id at once.
+        await asyncio.wait({post, arrival}, return_when=asyncio.FIRST_COMPLETED)
+        if post.done() and post.exception() is not None:
+            raise post.exception()
+        arrived_id, arrived_at = await arrival
         shown = await receiver.has_text(after, arrived_id) if receiver.fetches_text else True
         shown_at = time.perf_counter()
         sent_id = await post
     finally:
-        if not post.done():
-            post.cancel()
+        for task in (post, arrival):
+            task.cancel()  # nothing if it has finished; its failure is the round's already
+            with suppress(asyncio.CancelledError, Refused, httpx.HTTPError):
+                await task
     if arrived_id != sent_id:
         raise Refused("another id arrived")
     if not shown:
@@ -161,7 +181,7 @@ async def real_round(base_url: str, advocates: list[tuple[str, str]], plan: Plan
             return
         await converse(visitor, advocate, after, plan, tally, number)
 
-    async def take_chats(client, token: str) -> None:
+    async def take_chats(index: int, client, token: str) -> None:
         held = 0
         while held < share and time.monotonic() < plan.deadline:
             page = await client.get("/advocate/chats")
@@ -169,9 +189,11 @@ async def real_round(base_url: str, advocates: list[tuple[str, str]], plan: Plan
             if not rows:
                 if all(f.done() for f in accepted.values()) and len(accepted) == plan.chats:
                     return
-                await asyncio.sleep(0.2)
+                await asyncio.sleep(LIST_REFRESH_SECONDS)
                 continue
-            for chat_id, name in rows:
+            # Advocates look at different rows first, as people do, rather than all the top one.
+            first = index % len(rows)
+            for chat_id, name in rows[first:] + rows[:first]:
                 answer = await client.post(
                     f"/advocate/chats/{chat_id}/accept", data={"csrf_token": token}
                 )
@@ -181,8 +203,8 @@ async def real_round(base_url: str, advocates: list[tuple[str, str]], plan: Plan
                     break
                 tally.accept_taken += 1
 
-    holders = zip(advocate_clients, tokens, strict=True)
-    takers = [asyncio.create_task(take_chats(client, token)) for client, token in holders]
+    holders = enumerate(zip(advocate_clients, tokens, strict=True))
+    takers = [asyncio.create_task(take_chats(i, client, token)) for i, (client, token) in holders]
     await _bounded(plan, tally, [chat(n) for n in range(plan.chats)])
     for taker in takers:
         taker.cancel()
