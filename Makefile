@@ -48,6 +48,8 @@ bench: $(VENV)/.test-deps services
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.claims
 	$(BIN)/python -m bench.reports
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m bench.chat_load
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -99,12 +99,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(server: str, args, env: dict[str, str], log_name: str | None = None):
+def serve(server: str, args, env: dict[str, str], log_name=None, servers=SERVERS, options=()):
     """Run gunicorn for one server on a free port; yield (port, process); always stop it."""
-    app_spec, probe = SERVERS[server]
+    app_spec, probe = servers[server]
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(args.workers)]
-    command += ["--threads", str(args.threads), "-b", f"127.0.0.1:{port}", app_spec]
+    command += ["--threads", str(args.threads), *options, "-b", f"127.0.0.1:{port}", app_spec]
     log_path = RESULTS / f"gunicorn-{log_name or server}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(

@@ -133,9 +133,20 @@ def _channel(chat_id: int) -> str:
     return f"crm/{prefix}/chat/{chat_id}"
 
 
+# Every waiting stream holds one pooled connection (its subscription), and redis-py caps a
+# pool at 100 unless told: a worker's 101st stream would fail. Its threads bound its streams;
+# Redis's maxclients (10,000 by default) bounds them all.
+_MAX_CONNECTIONS = 10_000
+
+
 @cache
 def _redis(url: str) -> redis.Redis:
-    return redis.Redis.from_url(url, socket_connect_timeout=0.5, health_check_interval=30)
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=0.5,
+        health_check_interval=30,
+        max_connections=_MAX_CONNECTIONS,
+    )
 
 
 @sa.event.listens_for(db.session, "after_commit")
