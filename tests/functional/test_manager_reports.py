@@ -144,7 +144,7 @@ def test_the_advocates_report(manager):
 def test_invalid_dates_show_the_form_again_with_a_message(manager, path, query, message):
     response = manager.get(f"{path}?{query}")
 
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert message in html and "correct the fields marked above" in html
     assert "<table" not in html
