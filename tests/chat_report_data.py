@@ -69,7 +69,10 @@ ADVOCATES = [
 _STARTED_PER_HOUR = {9: 1, 10: 1, 11: 1, 23: 2}
 HOURS = [
     ["Hour started", "Started", "Missed"],
-    *([f"{h:02d}:00", str(_STARTED_PER_HOUR.get(h, 0)), "1" if h == 10 else "0"] for h in range(24)),
+    *(
+        [f"{hour:02d}:00", str(_STARTED_PER_HOUR.get(hour, 0)), "1" if hour == 10 else "0"]
+        for hour in range(24)
+    ),
 ]
 
 

@@ -1,4 +1,6 @@
-"""The chat report on small fixed chats: every figure worked out by hand (tests/chat_report_data.py)."""
+"""The chat report on small fixed chats, every figure worked out by hand (chat_report_data.py)."""
+
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
@@ -130,8 +132,6 @@ def test_an_unknown_table_is_not_found(manager):
 
 
 def test_the_report_reads_what_the_rebuild_gives_and_folding_again_adds_nothing(manager):
-    from datetime import date
-
     period = (date(2026, 11, 8), date(2026, 11, 12))
     before = chat_reports.totals(*period)
 
