@@ -155,3 +155,18 @@ def test_report_readers_find_it_in_the_navigation(app_ctx):
     assert f'href="{PAGE}"' in html and "Chat report" in html
     advocate_html = signed_in(app_ctx, Role.advocate).get("/queue").get_data(as_text=True)
     assert PAGE not in advocate_html
+
+
+def test_the_periodic_task_and_the_command_fold_chats_in(app_ctx, config_override, app):
+    config_override(ORG_TIME_ZONE="America/New_York", CHAT_MISSED_MINUTES=15)
+    seed_chat_data(refresh=False)
+    period = (date(2026, 11, 10), date(2026, 11, 11))
+    assert chat_reports.totals(*period).count("started") == 0
+
+    assert app.extensions["celery"].tasks["rollups.refresh"]() > 0
+    assert chat_reports.totals(*period).count("started") == 5
+    result = app.test_cli_runner().invoke(args=["crm", "rebuild-rollups"])
+
+    assert result.exit_code == 0, result.output
+    totals = chat_reports.totals(*period)
+    assert (totals.count("started"), totals.count("accepted"), totals.count("missed")) == (5, 3, 1)
