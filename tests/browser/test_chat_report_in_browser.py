@@ -22,9 +22,7 @@ def test_a_manager_reads_the_chat_report(app, signed_in, screenshot, config_over
     started = page.locator("#table-summary tbody tr").first
     expect(started.locator("th")).to_have_text("Started")
     expect(started.locator("td")).to_have_text(["5", "1"])
-    expect(page.locator("#table-daily tbody tr").nth(1).locator("td")).to_have_text(
-        ["3", "1", "1"]
-    )
+    expect(page.locator("#table-daily tbody tr").nth(1).locator("td")).to_have_text(["3", "1", "1"])
     ann = page.locator("#table-advocates tbody tr").first
     expect(ann.locator("th")).to_have_text("Ann Chatter")
     expect(page.get_by_role("link", name="Per day as CSV")).to_be_visible()
