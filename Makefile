@@ -48,6 +48,7 @@ bench: $(VENV)/.test-deps services
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.claims
 	$(BIN)/python -m bench.reports
+	$(BIN)/python -m bench.chat_reports
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache
