@@ -69,8 +69,9 @@ def figures(totals: chat_reports.ChatTotals, target_seconds: int) -> ChatFigures
 def chat_report(period: Period, target_seconds: int, names: dict[int, str]) -> ChatReport:
     """The period's chats against the period of the same length before."""
     previous = period.previous()
-    now = chat_reports.totals(period.start, period.end)
-    before = chat_reports.totals(previous.start, previous.end)
+    now, before = chat_reports.report_totals(
+        (period.start, period.end), (previous.start, previous.end)
+    )
     per_day = chat_reports.daily(period.start, period.end, tuple(m for m, _ in DAILY))
     days = period.each_day()
     hours = _hours_table(now)
@@ -199,7 +200,7 @@ def _advocates_table(now: chat_reports.ChatTotals, names: dict[int, str]) -> Tab
 
 
 def _hours_table(now: chat_reports.ChatTotals) -> Table:
-    started, missed = now.by_value("started"), now.by_value("missed")
+    started, missed = now.by_hour("started"), now.by_hour("missed")
     rows = [
         (f"{hour:02d}:00", started.get(hour_text(hour), 0), missed.get(hour_text(hour), 0))
         for hour in range(24)

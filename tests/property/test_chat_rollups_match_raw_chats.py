@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.extensions import db
-from crm.models import Chat, ChatDaily, RollupChat, User
+from crm.models import Chat, ChatDaily, ReportSlice, RollupChat, User
 from crm.models.enums import ChatOutcome, ChatSender, ChatStatus
 from crm.services import rollups
 from crm.services.chat.conversations import add_message
@@ -119,10 +119,21 @@ def expected_daily() -> dict:
 
 def _snapshot() -> dict:
     db.session.expire_all()
+    slices = {key: n for key, n in rollup_rows(ReportSlice).items() if key[0] == "chats"}
     return {
         "daily": rollup_rows(ChatDaily),
+        "slices": slices,
         "stages": set(db.session.execute(sa.select(RollupChat.__table__)).all()),
     }
+
+
+def _summed(expected: dict, measure: str, part: int) -> Counter:
+    """The expected chats of one measure summed by one part of the key (2: advocate, 3: value)."""
+    summed: Counter = Counter()
+    for key, (n, _) in expected.items():
+        if key[1] == measure:
+            summed[key[part]] += n
+    return summed
 
 
 @PROPERTY
@@ -163,6 +174,13 @@ def test_chat_rollups_equal_a_direct_count_over_the_chats(
     totals = chat_reports.totals(start, end)
     assert totals.count("started") == len(plans)
     assert totals.count("missed") == sum(plan["end"] == "missed" for plan in plans)
+    assert Counter(totals.by_hour("started")) == _summed(expected, "started", 3)
+    assert Counter(totals.by_value("wait")) == _summed(expected, "wait", 3)
+    accepted = {adv: sum(v.values()) for adv, v in totals.by_advocate("accepted").items()}
+    assert Counter(accepted) == _summed(expected, "accepted", 2)
+    per_day = chat_reports.daily(start, end, ("started", "missed"))
+    started_per_day = Counter({day: n["started"] for day, n in per_day.items() if "started" in n})
+    assert started_per_day == _summed(expected, "started", 0)
 
     incremental = _snapshot()
     assert rollups.refresh() == 0

@@ -11,7 +11,14 @@ adds the rest, as the fold would.
 from collections.abc import Callable
 
 from crm.models.enums import ChatSender
-from crm.services.rollups.chat_fold import ACTIVE, ENDED, HANDLING_BOUNDS, STAGE_OF, WAIT_BOUNDS
+from crm.services.rollups.chat_fold import (
+    ACTIVE,
+    ENDED,
+    HANDLING_BOUNDS,
+    HOURLY,
+    STAGE_OF,
+    WAIT_BOUNDS,
+)
 
 _ROLLUP_CHATS = """
 INSERT INTO rollup_chats (chat_id, stage)
@@ -48,6 +55,22 @@ CROSS JOIN LATERAL (VALUES
 WHERE p.counted
 GROUP BY 1, 2, 3, 4
 """
+
+
+# The 1-day "chats" slices from chat_daily, as chat_fold.slices_of spreads each row (the
+# longer spans are summed from these with every other family's).
+SLICES = """
+INSERT INTO report_slices (family, dimension, span, day, value, measure, n, total)
+SELECT :family, d.dimension, 1, t.day, d.value, d.measure, sum(t.chats), sum(t.seconds_total)
+FROM chat_daily AS t CROSS JOIN LATERAL (VALUES
+  ('', '', t.measure || '/' || CASE WHEN t.measure IN ({hourly}) THEN '' ELSE t.value END,
+   true),
+  ('advocate_id', CAST(t.advocate_id AS text), t.measure || '/' || t.value, t.advocate_id <> 0),
+  ('hour', t.value, t.measure, t.measure IN ({hourly}))
+) AS d (dimension, value, measure, counted)
+WHERE d.counted
+GROUP BY d.dimension, t.day, d.value, d.measure
+""".format(hourly=", ".join(f"'{measure}'" for measure in HOURLY))
 
 
 def statements(bucket: Callable[[str, str], str]) -> dict[str, str]:

@@ -153,6 +153,7 @@ _SLICES_FROM_DAYS = {
         total="t.seconds_total",
     ),
 }
+_SLICES_FROM_DAYS["chats"] = chat_sql.SLICES
 # Submissions go to the slices straight from their table (no daily table of their own).
 _SUBMISSIONS = """
 INSERT INTO report_slices (family, dimension, span, day, value, measure, n, total)
