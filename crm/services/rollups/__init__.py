@@ -39,7 +39,8 @@ Design (issue 9, "Fast at scale"):
   (referral_fold.py says which).
 - chat_daily (with rollup_chats): chats by the day they started, per measure (started,
   accepted, missed, closed per outcome, wait and handling buckets), folded from new chats and
-  the system messages each later step writes (chat_fold.py).
+  the system messages each later step writes (chat_fold.py), and summed into the "chats"
+  report slices with it.
 - `rebuild` empties the roll-ups and folds everything in again, in one transaction, so
   readers see the old figures until it commits; on PostgreSQL in set-based statements.
   Changing ORG_TIME_ZONE needs a rebuild.
