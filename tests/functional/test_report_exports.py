@@ -78,7 +78,7 @@ def test_viewing_a_report_is_not_audited(manager):
 def test_an_export_with_invalid_dates_shows_the_form_and_exports_nothing(manager):
     response = manager.get("/manager/speed/forms.csv?start=nonsense")
 
-    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.status_code == 400 and response.mimetype == "text/html"
     assert "Give a date as YYYY-MM-DD." in response.get_data(as_text=True)
     assert (
         db.session.scalar(
