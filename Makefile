@@ -50,6 +50,7 @@ bench: $(VENV)/.test-deps services
 	$(BIN)/python -m bench.reports
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench.chat_load
+	$(BIN)/python -m bench.chat_reports
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -179,6 +179,9 @@ class Config:
     CHAT_ESTIMATE_WINDOW_MINUTES = float(os.environ.get("CHAT_ESTIMATE_WINDOW_MINUTES", "60"))
     CHAT_ESTIMATE_DEFAULT_MINUTES = float(os.environ.get("CHAT_ESTIMATE_DEFAULT_MINUTES", "2"))
     CHAT_ESTIMATE_REFRESH_SECONDS = float(os.environ.get("CHAT_ESTIMATE_REFRESH_SECONDS", "20"))
+    # The chat report's service level: the share of chats accepted within this many seconds
+    # (exact for a multiple of 5 up to 300, of 30 up to 900: crm/services/rollups/chat_fold.py).
+    CHAT_ANSWER_TARGET_SECONDS = int(os.environ.get("CHAT_ANSWER_TARGET_SECONDS", "60"))
     # Kept submits nobody released are deleted after this many days (they hold what a
     # visitor, or a bot, typed: no reason to keep it longer than a review takes).
     SPAM_RETENTION_DAYS = float(os.environ.get("SPAM_RETENTION_DAYS", "30"))

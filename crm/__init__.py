@@ -255,6 +255,7 @@ STAFF_NAV = [
     ("manager.speed", "Speed to lead", ("manager", "admin")),
     ("manager.advocates", "Advocates", ("manager", "admin")),
     ("manager.referrals_and_guides", "Referrals and guides", ("manager", "admin")),
+    ("manager.chats", "Chat report", ("manager", "admin")),
     ("manager.board", "Live board", ("manager", "admin")),
     ("manager.spam", "Spam review", ("manager",)),
     ("manager.fulfilment", "Printed guides", ("manager",)),

@@ -58,7 +58,7 @@ def seed_demo(contacts: int, seed: int) -> None:
 @crm_cli.command("rebuild-rollups")
 @with_appcontext
 def rebuild_rollups() -> None:
-    """Recompute the report roll-ups from the raw contacts, stage changes and calls."""
+    """Recompute the report roll-ups from the raw contacts, events, calls and chats."""
     from crm.services import rollups
 
     folded = rollups.rebuild()

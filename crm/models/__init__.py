@@ -6,6 +6,7 @@ from crm.models.base import Base, utcnow
 from crm.models.call import Call
 from crm.models.call_task import CallTask
 from crm.models.chat import Chat, ChatMessage
+from crm.models.chat_rollup import ChatDaily, RollupChat
 from crm.models.consent import ConsentRecord
 from crm.models.contact import Contact
 from crm.models.fulfilment import GuideFulfilment
@@ -39,6 +40,7 @@ __all__ = [
     "CallDaily",
     "CallTask",
     "Chat",
+    "ChatDaily",
     "ChatMessage",
     "ConsentRecord",
     "Contact",
@@ -54,6 +56,7 @@ __all__ = [
     "Referral",
     "ReferralGuideDaily",
     "ReportSlice",
+    "RollupChat",
     "RollupContact",
     "RollupWatermark",
     "Specialist",

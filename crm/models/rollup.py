@@ -117,8 +117,8 @@ class ReportSlice(Base):
     first day, aligned on a multiple of the span (crm/services/rollups/slices.py). Families:
     "funnel" (measure: milestone; dimension '' or a funnel_daily dimension), "speed"
     (measure: minutes bucket; '', form, advocate_id), "calls" (measure: outcome and
-    handling-time bucket; dimension user_id; `total` holds the seconds) and "submissions"
-    (measure: "submitted"; '' and form).
+    handling-time bucket; dimension user_id; `total` holds the seconds), "submissions"
+    (measure: "submitted"; '' and form) and "chats" (crm/services/rollups/chat_fold.py).
     """
 
     __tablename__ = "report_slices"

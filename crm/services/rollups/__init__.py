@@ -37,6 +37,10 @@ Design (issue 9, "Fast at scale"):
 - referral_guide_daily (with guide_milestones): referrals by the day they were sent and
   guides by the day they were requested, per step reached, folded from the timeline events
   (referral_fold.py says which).
+- chat_daily (with rollup_chats): chats by the day they started, per measure (started,
+  accepted, missed, closed per outcome, wait and handling buckets), folded from new chats and
+  the system messages each later step writes (chat_fold.py), and summed into the "chats"
+  report slices with it.
 - `rebuild` empties the roll-ups and folds everything in again, in one transaction, so
   readers see the old figures until it commits; on PostgreSQL in set-based statements.
   Changing ORG_TIME_ZONE needs a rebuild.
@@ -51,16 +55,18 @@ from flask import current_app
 from crm.extensions import db
 from crm.models import (
     CallDaily,
+    ChatDaily,
     ContactMilestone,
     FunnelDaily,
     GuideMilestone,
     ReferralGuideDaily,
     ReportSlice,
+    RollupChat,
     RollupContact,
     SpeedDaily,
     utcnow,
 )
-from crm.services.rollups import fold, referral_fold, set_based
+from crm.services.rollups import chat_fold, fold, referral_fold, set_based
 from crm.services.rollups.streams import (
     DIMENSIONS_SYNC,
     SOURCES,
@@ -75,6 +81,8 @@ _FOLDERS = {
     "calls": fold.fold_calls,
     "submissions": fold.fold_submissions,
     "timeline_events": referral_fold.fold_timeline,
+    "chats": chat_fold.fold_new_chats,
+    "chat_messages": chat_fold.fold_chat_messages,
 }
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -146,7 +154,7 @@ def rebuild(
     marks = lock_watermarks()
     # DELETE, not TRUNCATE: TRUNCATE would lock readers out until the rebuild commits.
     derived = (ReportSlice, FunnelDaily, SpeedDaily, CallDaily, ContactMilestone, RollupContact)
-    for model in (*derived, ReferralGuideDaily, GuideMilestone):
+    for model in (*derived, ReferralGuideDaily, GuideMilestone, ChatDaily, RollupChat):
         db.session.execute(sa.delete(model))
     for name in SOURCES:
         marks[name].last_id = 0

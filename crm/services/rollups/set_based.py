@@ -19,6 +19,7 @@ where the rebuild stopped:
   span above a day is summed from the span below it.
 - referral and guide steps are read from the taken timeline events as referral_fold.py
   reads them, each guide step once per request, referrals and requests still there only.
+- chats as chat_fold.py counts them (chat_sql.py).
 
 tests/property/test_rollups_set_based.py checks it against the fold on random data.
 """
@@ -31,6 +32,7 @@ from flask import current_app
 from crm.extensions import db
 from crm.models import RollupWatermark
 from crm.models.enums import CloseOutcome, OutboxKind, Stage, TimelineKind
+from crm.services.rollups import chat_sql
 from crm.services.rollups.buckets import MINUTE_BOUNDS, SECOND_BOUNDS
 from crm.services.rollups.fold import milestones_of
 from crm.services.rollups.referral_fold import EMAILED, GUIDE, GUIDE_EVENTS
@@ -151,6 +153,7 @@ _SLICES_FROM_DAYS = {
         total="t.seconds_total",
     ),
 }
+_SLICES_FROM_DAYS["chats"] = chat_sql.SLICES
 # Submissions go to the slices straight from their table (no daily table of their own).
 _SUBMISSIONS = """
 INSERT INTO report_slices (family, dimension, span, day, value, measure, n, total)
@@ -211,6 +214,7 @@ STATEMENTS = {
     "call_daily": _CALLS,
     "guide_milestones": _GUIDE_MILESTONES,
     "referral_guide_daily": _REFERRALS_AND_GUIDES,
+    **chat_sql.statements(_bucket),
 }
 
 
@@ -250,6 +254,7 @@ def rebuild_in_sql(marks: dict[str, RollupWatermark], now, grace) -> int:
         "guide_steps": [EMAILED, *GUIDE_EVENTS.values()],
         "guide_email": OutboxKind.guide_email.value,
         "guide": GUIDE,
+        **chat_sql.parameters(),
     }
     # Sorting and hashing millions of rows: in memory for this transaction, not on disk; and
     # each statement reads a whole table by design (a command, not a request): no timeout.

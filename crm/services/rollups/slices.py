@@ -10,9 +10,9 @@ about 2 x log2(days) blocks (`blocks`): a report reads a few blocks x values x m
 whatever the number of leads, and a day's figures (the trend) are its 1-day blocks.
 
 Every change to funnel_daily, speed_daily and call_daily goes through `bump_funnel`,
-`bump_speed` and `bump_calls`, which change the slices in the same statement batch, so the
-slices always equal those tables summed. Reports filtered by more than one dimension (a
-filter and a breakdown) still read funnel_daily.
+`bump_speed` and `bump_calls` (chat_daily's through chat_fold.bump_chats), which change the
+slices in the same statement batch, so the slices always equal those tables summed. Reports
+filtered by more than one dimension (a filter and a breakdown) still read funnel_daily.
 """
 
 from collections.abc import Iterator
@@ -116,6 +116,17 @@ def bump_calls(per_day: dict[tuple, tuple[int, int]]) -> None:
         pairs = [("user_id", as_text(user_id))]
         measure = call_measure(outcome, seconds_bucket)
         _add(deltas, _spread("calls", day, iter(pairs), measure), calls, seconds)
+    _bump_slices(deltas)
+
+
+def bump_family(family: str, rows: list[tuple]) -> None:
+    """Add rows of (day, dimension, value, measure, n, total) to a family's slices, every span.
+
+    For a family whose daily table decides its own dimensions (chat_fold.py's "chats").
+    """
+    deltas: dict[tuple, list[int]] = {}
+    for day, dimension, value, measure, n, total in rows:
+        _add(deltas, _spread(family, day, iter([(dimension, value)]), measure), n, total)
     _bump_slices(deltas)
 
 

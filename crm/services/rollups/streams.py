@@ -14,7 +14,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from crm.extensions import db
-from crm.models import Call, Contact, RollupWatermark, StageChange, Submission, TimelineEvent
+from crm.models import (
+    Call,
+    Chat,
+    ChatMessage,
+    Contact,
+    RollupWatermark,
+    StageChange,
+    Submission,
+    TimelineEvent,
+)
 
 # Each source, with the columns folding needs, in the order a batch takes them.
 SOURCES = {
@@ -57,6 +66,11 @@ SOURCES["submissions"] = (
     Submission,
     (Submission.id, Submission.form, Submission.corrects_submission_id, Submission.created_at),
 )
+# Chats: a new chat is counted as started; every later step of it (accepted, closed, missed)
+# writes a system message in the same transaction, so the messages name the chats to read
+# again (chat_fold.py). Every sender, though only system messages count: ids without holes.
+SOURCES["chats"] = (Chat, (Chat.id,))
+SOURCES["chat_messages"] = (ChatMessage, (ChatMessage.id, ChatMessage.chat_id, ChatMessage.sender))
 DIMENSIONS_SYNC = "contact_dimensions"
 
 

@@ -1,4 +1,4 @@
-"""The manager reports: funnel, speed-to-lead, advocates, referrals and guides; a CSV per table.
+"""The manager reports: funnel, speed, advocates, referrals and guides, chats; a CSV per table.
 
 Pages show aggregates only and are not audited; every export is (who, which table, the
 filters and how many rows), since a file leaves the system.
@@ -10,6 +10,7 @@ from flask_login import current_user
 from crm.forms.reports import BREAKDOWNS, FunnelFilterForm, ReportPeriodForm
 from crm.models import utcnow
 from crm.models.enums import AuditAction, Role
+from crm.reports.chat_report import chat_report
 from crm.reports.csv_export import csv_response, download_name
 from crm.reports.funnel_report import funnel_report
 from crm.reports.referral_report import referral_report
@@ -30,6 +31,7 @@ TEMPLATES = {
     "speed": "manager/report_speed.html",
     "advocates": "manager/report_advocates.html",
     "referrals-and-guides": "manager/report_referrals.html",
+    "chats": "manager/report_chats.html",
 }
 
 
@@ -47,6 +49,8 @@ def _build(name: str):
     period = Period(*form.period_or_default())
     if name == "referrals-and-guides":
         report = referral_report(period)
+    elif name == "chats":
+        report = chat_report(period, current_app.config["CHAT_ANSWER_TARGET_SECONDS"], names)
     elif name == "funnel":
         by_label = dict(BREAKDOWNS)[form.by.data]
         report = funnel_report(period, form.by.data, by_label, form.filters(), names)
@@ -127,8 +131,15 @@ def referrals_and_guides_page():
     return _page("referrals-and-guides")
 
 
+@bp.get("/chats", endpoint="chats")
+@role_required(*REPORT_READERS)
+def chats_page():
+    """Chats started, accepted and missed, waits to accept, outcomes, advocates and hours."""
+    return _page("chats")
+
+
 @bp.get(
-    '/<any(funnel, speed, advocates, "referrals-and-guides"):report>/<table>.csv',
+    '/<any(funnel, speed, advocates, "referrals-and-guides", chats):report>/<table>.csv',
     endpoint="report_csv",
 )
 @role_required(*REPORT_READERS)
