@@ -119,7 +119,9 @@ def listen(chat_id: int) -> Iterator[Callable[[float], list[str]]]:
                     if time.monotonic() >= deadline:
                         break
             except redis.RedisError:
-                pass
+                # Redis is away: wait out the time anyway, so the stream re-reads the
+                # database once per wait instead of spinning on it.
+                time.sleep(max(deadline - time.monotonic(), 0))
             return notices
 
         yield wait
