@@ -254,6 +254,9 @@ class AuditAction(LabeledEnum):
     chat_accepted = "chat_accepted", "Accepted a chat"
     chat_replied = "chat_replied", "Replied in a chat"
     chat_closed = "chat_closed", "Closed a chat"
+    chat_transferred = "chat_transferred", "Transferred a chat"
+    canned_reply_created = "canned_reply_created", "Added a canned chat reply"
+    canned_reply_updated = "canned_reply_updated", "Changed a canned chat reply"
 
 
 class Skill(LabeledEnum):
@@ -300,6 +303,8 @@ class ChatSender(LabeledEnum):
     visitor = "visitor", "Visitor"
     advocate = "advocate", "Advocate"
     system = "system", "System"
+    # "Transferred from A to B" (user_id: B); the visitor reads "You are now chatting with B".
+    transfer = "transfer", "Transfer"
 
 
 class ChatOutcome(LabeledEnum):
