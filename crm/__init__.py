@@ -69,7 +69,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str):
-        user, ended = staff_sessions.resolve(session_token)
+        # A page's background poll (X-Background-Poll) is not the person at work.
+        background = request.headers.get("X-Background-Poll") == "1"
+        user, ended = staff_sessions.resolve(session_token, touch=not background)
         g.staff_session_ended = ended
         return user
 
@@ -133,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         calls,
+        canned_replies,
         chat,
         chats,
         contact_actions,
@@ -170,6 +173,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calls.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(chats.bp)
+    app.register_blueprint(canned_replies.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":
         app.register_blueprint(dev.bp)
@@ -237,6 +241,7 @@ STAFF_NAV = [
     ("manager.fulfilment", "Printed guides", ("manager",)),
     ("manager.referrals", "Referrals", ("manager",)),
     ("manager.audit", "Audit", ("manager",)),
+    ("canned_replies.replies", "Chat replies", ("manager", "admin")),
     ("admin.users", "Users", ("admin",)),
     ("admin.guide", "Guide", ("admin",)),
     ("admin_specialists.specialists", "Specialists", ("admin",)),

@@ -152,8 +152,14 @@ def add_message(
     return message_id
 
 
-def messages(chat_id: int, after_id: int | None = None, limit: int = 200) -> list[MessageLine]:
-    """The chat's messages in order: the first `limit` after `after_id`, or the newest `limit`."""
+def messages(
+    chat_id: int, after_id: int | None = None, limit: int = 200, *, for_staff: bool = False
+) -> list[MessageLine]:
+    """The chat's messages in order: the first `limit` after `after_id`, or the newest `limit`.
+
+    A transfer line reads as a system line: "Transferred from A to B" for staff, and for the
+    visitor (the default) "You are now chatting with B", with B's first name only.
+    """
     query = (
         sa.select(
             ChatMessage.id,
@@ -172,7 +178,19 @@ def messages(chat_id: int, after_id: int | None = None, limit: int = 200) -> lis
         ).all()
     else:
         rows = list(reversed(db.session.execute(query.order_by(ChatMessage.id.desc())).all()))
-    return [MessageLine(*row) for row in rows]
+    return [_as_read(MessageLine(*row), for_staff) for row in rows]
+
+
+def _as_read(line: MessageLine, for_staff: bool) -> MessageLine:
+    if line.sender != ChatSender.transfer:
+        return line
+    body = line.body if for_staff else f"You are now chatting with {first_name(line.author)}."
+    return MessageLine(line.id, ChatSender.system, None, body, line.created_at)
+
+
+def first_name(name: str | None) -> str:
+    """The first word of a staff name: what a visitor is told of who answers them."""
+    return (name or "").split(" ", 1)[0] or "another advocate"
 
 
 def transcripts(chat_ids: set[int], per_chat: int = 200) -> dict[int, str]:
