@@ -90,10 +90,17 @@ class AdvocateReplyForm(ChatMessageForm):
         self.canned_reply.data = ""
 
 
+def _user_id(value) -> int | None:
+    """A user id from the form, or None for "Choose an advocate" (refused as a choice)."""
+    if value in (None, ""):
+        return None
+    return int(value)
+
+
 class ChatTransferForm(BaseForm):
     to_user_id = SelectField(
         "Transfer to",
-        coerce=int,
+        coerce=_user_id,
         choices=[],
         validate_choice=False,
         validators=[InputRequired("Please choose who should take the chat.")],
