@@ -231,9 +231,7 @@ def test_the_notice_counts_waiting_chats_without_names_and_is_no_activity(app, a
     visitor.submit("/chat", {"first_name": "Mariposa"}, action="/chat/start")
     newest = db.session.scalar(sa.select(sa.func.max(Chat.id)))
     before = db.session.scalar(sa.select(StaffSession.last_seen_at))
-    db.session.execute(
-        sa.update(StaffSession).values(last_seen_at=before - timedelta(minutes=5))
-    )
+    db.session.execute(sa.update(StaffSession).values(last_seen_at=before - timedelta(minutes=5)))
     db.session.commit()
 
     response = ada_client.get("/advocate/chats/notice", headers={"X-Background-Poll": "1"})
@@ -245,8 +243,6 @@ def test_the_notice_counts_waiting_chats_without_names_and_is_no_activity(app, a
     assert "Mariposa" not in response.get_data(as_text=True)
     # A background poll is not activity: the session idles out as if the tab were closed.
     db.session.expire_all()
-    assert db.session.scalar(sa.select(StaffSession.last_seen_at)) == before - timedelta(
-        minutes=5
-    )
+    assert db.session.scalar(sa.select(StaffSession.last_seen_at)) == before - timedelta(minutes=5)
     queue = ada_client.get("/advocate/queue").get_data(as_text=True)
     assert "1 visitor is waiting to chat" in queue and 'href="/advocate/chats"' in queue
