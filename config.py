@@ -152,6 +152,8 @@ class Config:
     # A chat nobody accepted within this long is marked missed: it leaves the advocates'
     # waiting list, and the visitor sees it ended, with the callback form offered.
     CHAT_MISSED_MINUTES = int(os.environ.get("CHAT_MISSED_MINUTES", "15"))
+    # How often the call queue and chats pages ask for the waiting count (chat_notice.js).
+    CHAT_NOTICE_POLL_SECONDS = float(os.environ.get("CHAT_NOTICE_POLL_SECONDS", "5"))
     # Kept submits nobody released are deleted after this many days (they hold what a
     # visitor, or a bot, typed: no reason to keep it longer than a review takes).
     SPAM_RETENTION_DAYS = float(os.environ.get("SPAM_RETENTION_DAYS", "30"))

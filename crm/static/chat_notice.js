@@ -15,7 +15,7 @@
   var baseTitle = document.title.replace(/^\(\d+\) /, "");
   var newestId = parseInt(notice.getAttribute("data-newest-id"), 10) || 0;
   var held = parseInt(notice.getAttribute("data-held"), 10) || 0;
-  var seconds = parseInt(notice.getAttribute("data-poll-seconds"), 10) || 5;
+  var seconds = parseFloat(notice.getAttribute("data-poll-seconds")) || 5;
   var audio = null;
 
   function muted() {
