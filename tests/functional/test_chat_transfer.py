@@ -78,6 +78,8 @@ def test_the_holder_transfers_to_a_signed_in_advocate_who_then_holds_it(app_ctx)
         "You are now chatting with Ben.",
     )
     assert visitor_line.author is None
+    transcript = chat.transcripts({conversation.id})[conversation.id]
+    assert "System: Transferred from Ada Lovelace to Ben Franklin." in transcript
 
 
 def test_only_signed_in_advocates_and_managers_other_than_the_holder_are_offered(app_ctx):

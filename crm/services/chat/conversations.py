@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 # paragraph from a word processor should arrive, not fail.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 OPEN_STATUSES = (ChatStatus.waiting, ChatStatus.active)
+# Who a transcript line names when no advocate wrote it: a transfer is a system line.
+_LINE_LABELS = {
+    ChatSender.visitor: ChatSender.visitor.label,
+    ChatSender.system: ChatSender.system.label,
+    ChatSender.transfer: ChatSender.system.label,
+}
 
 
 class ChatRefused(Exception):
@@ -214,6 +220,6 @@ def transcripts(chat_ids: set[int], per_chat: int = 200) -> dict[int, str]:
     for chat_id, sender, author, body, at in rows:
         chat_lines = lines.setdefault(chat_id, [])
         if len(chat_lines) < per_chat:
-            who = author if sender == ChatSender.advocate else sender.label
+            who = author if sender == ChatSender.advocate else _LINE_LABELS[sender]
             chat_lines.append(f"{at:%H:%M} {who}: {body}")
     return {chat_id: "\n".join(chat_lines) for chat_id, chat_lines in lines.items()}
