@@ -77,6 +77,9 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def sign_in_first():
+        if request.headers.get("X-Background-Poll") == "1":
+            # A page's poll: no sign-in page and no message; the page's next load says why.
+            return "", 401
         ended = g.get("staff_session_ended") in ("idle", "lifetime")
         flash(
             "Your session ended; please sign in again."

@@ -115,7 +115,9 @@
       headers: { Accept: "application/json", "X-Background-Poll": "1" },
     })
       .then(function (response) {
-        if (response.redirected || response.status === 403) {
+        // 401: the session ended (the server answers a poll so, leaving its "your session
+        // ended" for the page the person opens next); 403: no longer allowed.
+        if (response.status === 401 || response.status === 403 || response.redirected) {
           // Signed out (the session ended): stop asking; the page says so on its next load.
           window.clearInterval(timer);
           notice.setAttribute("data-stale", "true");

@@ -4,10 +4,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from crm.extensions import db
+from crm.models import User
 from crm.models.enums import Role
+from crm.services import staff_sessions
 from crm.services.chat.canned_replies import CannedReplyInput, create_reply
 from tests.browser.conftest import TIMEOUT_MS
 from tests.chats import open_around_the_clock
@@ -132,6 +135,16 @@ def test_the_queue_page_announces_a_new_chat_and_remembers_the_mute(
     expect(advocate.locator("#chat-notice")).not_to_have_attribute("data-sounded", re.compile("."))
     banner.get_by_role("link", name="Go to chats").click()
     expect(advocate.locator("#waiting-chats")).to_contain_text("Maria")
+
+    # The session idles out: the poll stops, and leaves the sign-in page's word for the
+    # page the advocate opens next.
+    with app.app_context():
+        user_id = db.session.scalar(sa.select(User.id).where(User.name == "Ada Lovelace"))
+        staff_sessions.end_all(user_id, "idle")
+        db.session.commit()
+    expect(advocate.locator("#chat-notice")).to_have_attribute("data-stale", "true")
+    advocate.reload()
+    expect(advocate.get_by_text("Your session ended; please sign in again.")).to_be_visible()
 
 
 def test_a_manager_keeps_the_canned_replies(signed_in):
