@@ -182,6 +182,8 @@ class Config:
     # The chat report's service level: the share of chats accepted within this many seconds
     # (exact for a multiple of 5 up to 300, of 30 up to 900: crm/services/rollups/chat_fold.py).
     CHAT_ANSWER_TARGET_SECONDS = int(os.environ.get("CHAT_ANSWER_TARGET_SECONDS", "60"))
+    # How often the call queue and chats pages ask for the waiting count (chat_notice.js).
+    CHAT_NOTICE_POLL_SECONDS = float(os.environ.get("CHAT_NOTICE_POLL_SECONDS", "5"))
     # Kept submits nobody released are deleted after this many days (they hold what a
     # visitor, or a bot, typed: no reason to keep it longer than a review takes).
     SPAM_RETENTION_DAYS = float(os.environ.get("SPAM_RETENTION_DAYS", "30"))

@@ -81,12 +81,17 @@ def register_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str):
-        user, ended = staff_sessions.resolve(session_token)
+        # A page's background poll (X-Background-Poll) is not the person at work.
+        background = request.headers.get("X-Background-Poll") == "1"
+        user, ended = staff_sessions.resolve(session_token, touch=not background)
         g.staff_session_ended = ended
         return user
 
     @login_manager.unauthorized_handler
     def sign_in_first():
+        if request.headers.get("X-Background-Poll") == "1":
+            # A page's poll: no sign-in page and no message; the page's next load says why.
+            return "", 401
         ended = g.get("staff_session_ended") in ("idle", "lifetime")
         flash(
             "Your session ended; please sign in again."
@@ -145,6 +150,7 @@ def register_blueprints(app: Flask) -> None:
         api,
         auth,
         calls,
+        canned_replies,
         chat,
         chat_embed,
         chats,
@@ -190,6 +196,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(chat.bp)
     app.register_blueprint(chat_embed.bp)
     app.register_blueprint(chats.bp)
+    app.register_blueprint(canned_replies.bp)
     # Never in production, whatever the settings say: it shows every email the app sent.
     if app.config["DEV_MAILBOX_ENABLED"] and app.config["CRM_ENV"] != "production":
         app.register_blueprint(dev.bp)
@@ -261,6 +268,7 @@ STAFF_NAV = [
     ("manager.fulfilment", "Printed guides", ("manager",)),
     ("manager.referrals", "Referrals", ("manager",)),
     ("manager.audit", "Audit", ("manager",)),
+    ("canned_replies.replies", "Chat replies", ("manager", "admin")),
     ("admin.users", "Users", ("admin",)),
     ("admin.guide", "Guide", ("admin",)),
     ("admin_specialists.specialists", "Specialists", ("admin",)),

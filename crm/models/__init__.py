@@ -5,7 +5,7 @@ from crm.models.audit import AuditEvent
 from crm.models.base import Base, utcnow
 from crm.models.call import Call
 from crm.models.call_task import CallTask
-from crm.models.chat import Chat, ChatMessage
+from crm.models.chat import CannedReply, Chat, ChatMessage
 from crm.models.chat_rollup import ChatDaily, RollupChat
 from crm.models.consent import ConsentRecord
 from crm.models.contact import Contact
@@ -39,6 +39,7 @@ __all__ = [
     "Call",
     "CallDaily",
     "CallTask",
+    "CannedReply",
     "Chat",
     "ChatDaily",
     "ChatMessage",

@@ -6,7 +6,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm.crypto import EncryptedText
-from crm.models.base import Base, UTCDateTime, append_only, created_at_column, enum_type
+from crm.models.base import (
+    Base,
+    UTCDateTime,
+    append_only,
+    created_at_column,
+    enum_type,
+    utcnow,
+)
 from crm.models.enums import ChatOutcome, ChatSender, ChatStatus
 
 # A message is a chat line, not a letter: long pastes are refused with a clear message.
@@ -65,6 +72,8 @@ class ChatMessage(Base):
     __tablename__ = "chat_messages"
     __table_args__ = (
         sa.CheckConstraint("sender <> 'advocate' OR user_id IS NOT NULL", name="advocate_has_user"),
+        # A transfer line names the advocate the chat went to.
+        sa.CheckConstraint("sender <> 'transfer' OR user_id IS NOT NULL", name="transfer_has_user"),
         # "Messages of chat C after id N": the resume read, one index range.
         sa.Index("ix_chat_messages_chat_id_id", "chat_id", "id"),
     )
@@ -77,3 +86,32 @@ class ChatMessage(Base):
     # database sees only ciphertext.
     body: Mapped[str] = mapped_column(EncryptedText("chat_messages.body"))
     created_at: Mapped[datetime] = created_at_column()
+
+
+# Short enough to read in a drop-down.
+CANNED_TITLE_MAX_CHARS = 80
+
+
+class CannedReply(Base):
+    """A reply managers keep ready for advocates to start from (edited before it is sent)."""
+
+    __tablename__ = "chat_canned_replies"
+    __table_args__ = (
+        sa.CheckConstraint(
+            f"length(title) >= 1 AND length(title) <= {CANNED_TITLE_MAX_CHARS}",
+            name="title_length",
+        ),
+        # It goes into the reply box, which takes one message.
+        sa.CheckConstraint(
+            f"length(body) >= 1 AND length(body) <= {MESSAGE_MAX_CHARS}", name="body_length"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(CANNED_TITLE_MAX_CHARS))
+    body: Mapped[str] = mapped_column(sa.Text)
+    # Lower first in the advocates' list; ties by title.
+    position: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

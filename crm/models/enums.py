@@ -256,6 +256,9 @@ class AuditAction(LabeledEnum):
     chat_closed = "chat_closed", "Closed a chat"
     privacy_exported = "privacy_exported", "Exported a person's data"
     contact_erased = "contact_erased", "Erased a person"
+    chat_transferred = "chat_transferred", "Transferred a chat"
+    canned_reply_created = "canned_reply_created", "Added a canned chat reply"
+    canned_reply_updated = "canned_reply_updated", "Changed a canned chat reply"
 
 
 class Skill(LabeledEnum):
@@ -302,6 +305,8 @@ class ChatSender(LabeledEnum):
     visitor = "visitor", "Visitor"
     advocate = "advocate", "Advocate"
     system = "system", "System"
+    # "Transferred from A to B" (user_id: B); the visitor reads "You are now chatting with B".
+    transfer = "transfer", "Transfer"
 
 
 class ChatOutcome(LabeledEnum):

@@ -26,6 +26,7 @@ from crm.models.enums import (
 )
 from crm.services import lookups, rollups
 from crm.services.capture import submit_lead
+from crm.services.demo_chats import seed_demo_chats
 from crm.services.demo_referrals import deliver_old_guides, record_demo_referrals_and_guides
 from crm.services.demo_specialists import seed_demo_specialists
 from crm.services.demo_work import record_demo_work
@@ -152,12 +153,14 @@ def seed_demo_data(contacts: int = 300, seed: int = 7) -> list[str]:
     advocate_ids = [find_user(email).id for role, email, _ in STAFF if role == Role.advocate]
     worked = record_demo_work(advocate_ids, seed)
     referred = record_demo_referrals_and_guides(advocate_ids, seed, now)
+    replies, chats = seed_demo_chats(advocate_ids, utcnow())
     db.session.commit()
     # The reports read roll-ups; fold the demo history in now rather than at the first beat.
     rollups.rebuild()
     return [
         *_login_lines(),
         f"Added {specialists} demo specialists and cancer centres.",
+        f"Added {replies} canned chat replies and {chats} demo chats (one visitor is waiting).",
         f"Created {len(fresh) - returning} contacts from {len(fresh)} submissions "
         f"({returning} returning); the {pending} newest emails are left to send; "
         f"advocates have worked {worked} of the older leads and sent {referred} referrals.",

@@ -51,8 +51,14 @@ def start(user: User, ip_address: str | None) -> str:
     return token
 
 
-def resolve(token: str, now: datetime | None = None) -> tuple[User | None, str | None]:
-    """The signed-in user for a token, or (None, why it ended) for an ended or unknown one."""
+def resolve(
+    token: str, now: datetime | None = None, *, touch: bool = True
+) -> tuple[User | None, str | None]:
+    """The signed-in user for a token, or (None, why it ended) for an ended or unknown one.
+
+    With touch=False (a page's background poll) the request does not count as activity, so
+    an open tab alone neither keeps the session from idling out nor keeps its user "online".
+    """
     now = now or utcnow()
     row = db.session.execute(
         sa.select(StaffSession, User)
@@ -68,7 +74,7 @@ def resolve(token: str, now: datetime | None = None) -> tuple[User | None, str |
     if ended:
         _end(session, ended, now)
         return None, ended
-    if now - session.last_seen_at >= _TOUCH_EVERY:
+    if touch and now - session.last_seen_at >= _TOUCH_EVERY:
         session.last_seen_at = now
     user.session_token = token
     return user, None

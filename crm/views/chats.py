@@ -1,13 +1,19 @@
-"""The advocate's chats: the waiting list, Accept, the conversation, replies and Close."""
+"""The advocate's chats: the waiting list, Accept, the conversation, replies, Transfer, Close."""
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
-from crm.forms.chat import ChatAcceptForm, ChatCloseForm, ChatMessageForm, ChatTypingForm
+from crm.forms.chat import (
+    AdvocateReplyForm,
+    ChatAcceptForm,
+    ChatCloseForm,
+    ChatTransferForm,
+    ChatTypingForm,
+)
 from crm.models import Chat, utcnow
-from crm.models.enums import AuditAction, ChatOutcome, ChatStatus
+from crm.models.enums import AuditAction, ChatOutcome, ChatStatus, Role
 from crm.services import chat as chat_service
-from crm.services.chat import streams
+from crm.services.chat import canned_replies, streams
 from crm.services.chat.typing import announce_typing
 from crm.views.chat import event_stream
 from crm.views.staff import ADVOCATES, audit_view, role_required, staff_blueprint
@@ -31,6 +37,7 @@ def chats():
         mine=mine,
         now=utcnow(),
         form=ChatAcceptForm(),
+        chat_waiting=chat_service.chat_notice(current_user.id, utcnow()),
     )
 
 
@@ -52,7 +59,7 @@ def accept(chat_id: int):
 @role_required(*ADVOCATES)
 def conversation(chat_id: int):
     """Show one chat to the advocate holding it (or a manager), with reply and close forms."""
-    return _conversation(chat_id, ChatMessageForm())
+    return _conversation(chat_id, AdvocateReplyForm())
 
 
 @bp.get("/chats/<int:chat_id>/stream")
@@ -78,7 +85,7 @@ def lines(chat_id: int):
     after_id = streams.resume_point(None, request.args.get("after"))
     return render_template(
         "public/_chat_update.html",
-        lines=chat_service.messages(chat.id, after_id),
+        lines=chat_service.messages(chat.id, after_id, for_staff=True),
         me="advocate",
         ended=chat.status != ChatStatus.active,
         typing_text=f"{chat.visitor_name} is typing…",
@@ -102,7 +109,9 @@ def typing(chat_id: int):
 @role_required(*ADVOCATES)
 def reply(chat_id: int):
     """Store the advocate's reply and show the conversation again."""
-    form = ChatMessageForm()
+    form = AdvocateReplyForm()
+    if "use_canned" in request.form:
+        return _use_canned_reply(chat_id, form)
     try:
         chat = chat_service.chat_for_staff(chat_id, current_user)
         if not form.validate():
@@ -132,7 +141,7 @@ def close(chat_id: int):
         chat_service.close_chat(chat, current_user, ChatOutcome(form.outcome.data), utcnow())
     except chat_service.ChatRefused as refused:
         return _conversation(
-            chat_id, ChatMessageForm(), notice=refused.message, status=refused.status
+            chat_id, AdvocateReplyForm(), notice=refused.message, status=refused.status
         )
     audit_view(
         AuditAction.chat_closed,
@@ -143,23 +152,79 @@ def close(chat_id: int):
     return redirect(url_for("chats.chats"))
 
 
-def _conversation(chat_id: int, form: ChatMessageForm, notice: str | None = None, status=200):
+@bp.post("/chats/<int:chat_id>/transfer")
+@role_required(*ADVOCATES)
+def transfer(chat_id: int):
+    """Hand the chat to another signed-in advocate, unless it ended or moved meanwhile."""
+    form = ChatTransferForm()
+    try:
+        chat = chat_service.chat_for_staff(chat_id, current_user)
+        if not form.validate():
+            raise chat_service.ChatRefused(form.first_error() or "Please choose someone.", 400)
+        from_user_id = chat.claimed_by_user_id
+        target = chat_service.transfer_chat(chat, current_user, form.to_user_id.data, utcnow())
+    except chat_service.ChatRefused as refused:
+        return _conversation(
+            chat_id, AdvocateReplyForm(), notice=refused.message, status=refused.status
+        )
+    audit_view(
+        AuditAction.chat_transferred,
+        contact_id=chat.contact_id,
+        target_user_id=target.id,
+        detail={"chat_id": chat_id, "from_user_id": from_user_id, "to_user_id": target.id},
+    )
+    flash(f"The chat is now with {target.name}.")
+    if current_user.role == Role.manager:
+        return redirect(url_for("chats.conversation", chat_id=chat_id))
+    return redirect(url_for("chats.chats"))
+
+
+@bp.get("/chats/notice")
+@role_required(*ADVOCATES)
+def notice():
+    """Counts and ids for the pages' new-chat notice (chat_notice.js); no visitor's data."""
+    return jsonify(chat_service.chat_notice(current_user.id, utcnow()).as_json())
+
+
+def _use_canned_reply(chat_id: int, form: AdvocateReplyForm):
+    """Without JavaScript: draw the page again with the canned reply in the box, to edit."""
+    chosen = form.canned_reply.data
+    reply = canned_replies.active_reply(int(chosen) if chosen and chosen.isdigit() else None)
+    if reply is None:
+        notice = "Please choose a canned reply from the list."
+        return _conversation(chat_id, form, notice=notice, status=422)
+    form.body.data = canned_replies.filled_reply_box(form.body.data, reply)
+    return _conversation(chat_id, form, keep_typed=True)
+
+
+def _conversation(
+    chat_id: int,
+    form: AdvocateReplyForm,
+    notice: str | None = None,
+    status=200,
+    keep_typed: bool = False,
+):
     try:
         chat = chat_service.chat_for_staff(chat_id, current_user)
     except chat_service.ChatRefused as refused:
         page = render_template("advocate/chat_refused.html", message=refused.message)
         return page, refused.status
     _audit_look(chat)
-    if status == 200:
+    if status == 200 and not keep_typed:
         form.body.data = ""
+    is_open = chat.status == ChatStatus.active
+    form.set_canned_choices(canned_replies.active_replies() if is_open else [])
+    transfer_form = ChatTransferForm()
+    transfer_form.set_targets(chat_service.transfer_targets(chat, utcnow()) if is_open else [])
     page = render_template(
         "advocate/chat.html",
         chat=chat,
-        lines=chat_service.messages(chat.id),
+        lines=chat_service.messages(chat.id, for_staff=True),
         form=form,
         close_form=ChatCloseForm(),
+        transfer_form=transfer_form,
         notice=notice,
-        is_open=chat.status == ChatStatus.active,
+        is_open=is_open,
     )
     return page, status
 

@@ -6,6 +6,7 @@ from flask_login import current_user
 from crm.models import utcnow
 from crm.models.enums import AuditAction
 from crm.services import queue as call_queue
+from crm.services.chat import chat_notice
 from crm.services.queue.overview import BANDS
 from crm.views.staff import ADVOCATES, audit_view, role_required, staff_blueprint
 
@@ -28,6 +29,8 @@ def queue():
         overview=overview,
         bands=BANDS,
         held=call_queue.held_claim(current_user.id, now),
+        # The chats waiting, in counts: shown on render, kept current by chat_notice.js.
+        chat_waiting=chat_notice(current_user.id, now),
     )
 
 

@@ -286,3 +286,28 @@ def test_the_demo_advocates_calls_fill_the_speed_and_advocates_reports(app_ctx):
     logged = reports.advocate_calls(start, end)
     assert sum(row.calls for row in logged) == len(calls)
     assert sum(row.reached for row in logged) == len(reached)
+
+
+def test_seed_shows_chats_ended_on_contacts_timelines_one_waiting_and_canned_replies(app_ctx):
+    from crm.models import CannedReply, Chat
+    from crm.models.enums import ChatStatus
+    from crm.services import chat
+
+    lines = seed_demo_data(contacts=40)
+
+    chats = db.session.scalars(sa.select(Chat).order_by(Chat.id)).all()
+    ended = [c for c in chats if c.status == ChatStatus.closed]
+    assert len(ended) == 2 and all(c.contact_id and c.outcome for c in ended)
+    (waiting,) = chat.waiting_chats()
+    assert waiting.visitor_name == "Linda"
+    on_timelines = db.session.scalars(
+        sa.select(TimelineEvent.contact_id).where(TimelineEvent.kind == TimelineKind.chat_closed)
+    ).all()
+    assert sorted(on_timelines) == sorted(c.contact_id for c in ended)
+    transcript = chat.transcripts({ended[0].id})[ended[0].id]
+    assert "Visitor: Hi, my dad was just diagnosed" in transcript
+    assert count(CannedReply) >= 5
+    assert any("canned chat replies" in line for line in lines)
+
+    seed_demo_data(contacts=40)  # a second run adds no chats
+    assert len(db.session.scalars(sa.select(Chat)).all()) == len(chats)

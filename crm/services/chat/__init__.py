@@ -20,14 +20,19 @@ from crm.services.chat.handling import (
     post_advocate_message,
     waiting_chats,
 )
+from crm.services.chat.notices import ChatNotice, chat_notice
+from crm.services.chat.transfer import TransferTarget, transfer_chat, transfer_targets
 
 __all__ = [
+    "ChatNotice",
     "ChatRefused",
     "MessageLine",
+    "TransferTarget",
     "WaitingChat",
     "accept_chat",
     "advocates_available",
     "chat_for_staff",
+    "chat_notice",
     "chats_held_by",
     "close_chat",
     "mark_missed",
@@ -37,5 +42,7 @@ __all__ = [
     "post_visitor_message",
     "start_chat",
     "transcripts",
+    "transfer_chat",
+    "transfer_targets",
     "waiting_chats",
 ]

@@ -18,13 +18,18 @@ def advocates_available(now: datetime) -> bool:
     """True inside working hours while an active advocate or manager has a live session."""
     if organisation_working_time().next_open(now) != now:
         return False
-    someone = db.session.scalar(
-        sa.select(User.id)
+    someone = db.session.scalar(signed_in_answerers(now).limit(1))
+    return someone is not None
+
+
+def signed_in_answerers(now: datetime) -> sa.Select:
+    """The ids and names of active advocates and managers with a live session, by name."""
+    return (
+        sa.select(User.id, User.name)
         .where(
             User.id.in_(staff_sessions.live_user_ids(now)),
             User.active.is_(True),
             User.role.in_(ANSWERERS),
         )
-        .limit(1)
+        .order_by(User.name, User.id)
     )
-    return someone is not None

@@ -27,6 +27,12 @@ log = logging.getLogger(__name__)
 # paragraph from a word processor should arrive, not fail.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 OPEN_STATUSES = (ChatStatus.waiting, ChatStatus.active)
+# Who a transcript line names when no advocate wrote it: a transfer is a system line.
+_LINE_LABELS = {
+    ChatSender.visitor: ChatSender.visitor.label,
+    ChatSender.system: ChatSender.system.label,
+    ChatSender.transfer: ChatSender.system.label,
+}
 
 
 class ChatRefused(Exception):
@@ -188,8 +194,14 @@ def add_message(
     return message_id
 
 
-def messages(chat_id: int, after_id: int | None = None, limit: int = 200) -> list[MessageLine]:
-    """The chat's messages in order: the first `limit` after `after_id`, or the newest `limit`."""
+def messages(
+    chat_id: int, after_id: int | None = None, limit: int = 200, *, for_staff: bool = False
+) -> list[MessageLine]:
+    """The chat's messages in order: the first `limit` after `after_id`, or the newest `limit`.
+
+    A transfer line reads as a system line: "Transferred from A to B" for staff, and for the
+    visitor (the default) "You are now chatting with B", with B's first name only.
+    """
     query = (
         sa.select(
             ChatMessage.id,
@@ -208,7 +220,19 @@ def messages(chat_id: int, after_id: int | None = None, limit: int = 200) -> lis
         ).all()
     else:
         rows = list(reversed(db.session.execute(query.order_by(ChatMessage.id.desc())).all()))
-    return [MessageLine(*row) for row in rows]
+    return [_as_read(MessageLine(*row), for_staff) for row in rows]
+
+
+def _as_read(line: MessageLine, for_staff: bool) -> MessageLine:
+    if line.sender != ChatSender.transfer:
+        return line
+    body = line.body if for_staff else f"You are now chatting with {first_name(line.author)}."
+    return MessageLine(line.id, ChatSender.system, None, body, line.created_at)
+
+
+def first_name(name: str | None) -> str:
+    """The first word of a staff name: what a visitor is told of who answers them."""
+    return (name or "").split(" ", 1)[0] or "another advocate"
 
 
 def transcripts(chat_ids: set[int], per_chat: int = 200) -> dict[int, str]:
@@ -232,6 +256,6 @@ def transcripts(chat_ids: set[int], per_chat: int = 200) -> dict[int, str]:
     for chat_id, sender, author, body, at in rows:
         chat_lines = lines.setdefault(chat_id, [])
         if len(chat_lines) < per_chat:
-            who = author if sender == ChatSender.advocate else sender.label
+            who = author if sender == ChatSender.advocate else _LINE_LABELS[sender]
             chat_lines.append(f"{at:%H:%M} {who}: {body}")
     return {chat_id: "\n".join(chat_lines) for chat_id, chat_lines in lines.items()}

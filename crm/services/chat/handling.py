@@ -96,15 +96,23 @@ def post_advocate_message(chat: Chat, user: User, text: str | None, now: datetim
 
 
 def close_chat(chat: Chat, user: User, outcome: ChatOutcome, now: datetime) -> None:
-    """End an active chat with an outcome; the visitor sees that it ended."""
+    """End an active chat with an outcome; the visitor sees that it ended.
+
+    Only while the advocate the page showed still holds it: a close racing a transfer
+    (crm/services/chat/transfer.py) is decided once, by whichever commits first.
+    """
     closed = db.session.execute(
         sa.update(Chat)
-        .where(Chat.id == chat.id, Chat.status == ChatStatus.active)
+        .where(
+            Chat.id == chat.id,
+            Chat.status == ChatStatus.active,
+            Chat.claimed_by_user_id == chat.claimed_by_user_id,
+        )
         .values(status=ChatStatus.closed, closed_at=now, outcome=outcome)
         .returning(Chat.id)
     ).scalar_one_or_none()
     if closed is None:
-        raise ChatRefused("This chat has ended already.", status=409)
+        raise ChatRefused(not_yours_any_more(chat.id), status=409)
     add_message(chat.id, ChatSender.system, None, f"{user.name} closed the chat.", now)
     if chat.contact_id is not None:
         # The transcript joins the contact's timeline: the event names the chat by id only.
@@ -116,6 +124,14 @@ def close_chat(chat: Chat, user: User, outcome: ChatOutcome, now: datetime) -> N
             at=now,
         )
     log.info("chat %s closed by user %s (%s)", chat.id, user.id, outcome.value)
+
+
+def not_yours_any_more(chat_id: int) -> str:
+    """Why a conditional UPDATE of an active chat found nothing: it ended, or it moved."""
+    status = db.session.scalar(sa.select(Chat.status).where(Chat.id == chat_id))
+    if status == ChatStatus.active:
+        return "This chat has just moved to another advocate."
+    return "This chat has ended already."
 
 
 MISSED_NOTE = "Nobody could answer this chat in time. We are sorry."
