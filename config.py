@@ -85,7 +85,7 @@ def celery_settings(broker_url: str) -> dict:
             },
             "erase-never-reached": {
                 "task": "privacy.erase_never_reached",
-                "schedule": _env_seconds("PRIVACY_RETENTION_INTERVAL_SECONDS", 3600),
+                "schedule": _env_seconds("PRIVACY_RETENTION_INTERVAL_SECONDS", 300),
             },
             "mark-missed-chats": {
                 "task": "chats.mark_missed",

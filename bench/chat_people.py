@@ -156,8 +156,8 @@ class RealSide:
         return message_id(answer, "send")
 
     async def has_text(self, after: int, number: int) -> bool:
-        headers = {"Accept": "text/html", "X-Chat-Refresh": "1"}
-        answer = await self.client.get(self.page, headers=headers)
+        # What chat.js does on each notice: the lines after the last one it has.
+        answer = await self.client.get(f"{self.page}/lines?after={after}")
         return answer.status_code == 200 and f'id="m{number}"' in answer.text
 
     async def last_seen(self) -> int:

@@ -35,7 +35,7 @@ ARRIVALS_OVER = timedelta(hours=72)
 DAYS = 11
 # Enough for every zone x best time x arrival hour to occur several times (28 combinations),
 # few enough that the suite stays quick.
-GUIDES = CALLBACKS = 200
+GUIDES = CALLBACKS = 100
 TIME_ZONES = (
     "America/New_York",
     "America/Chicago",

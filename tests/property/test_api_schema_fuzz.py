@@ -27,7 +27,7 @@ from crm.models import Chat, Submission, SuspectedSpam
 from tests.forms import CALLBACK, GUIDE, SPECIALIST
 
 SCHEMA_FUZZ = settings(
-    max_examples=40,
+    max_examples=20,
     derandomize=True,
     deadline=None,
     database=None,

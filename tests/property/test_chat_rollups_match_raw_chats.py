@@ -34,7 +34,7 @@ from tests.rollup_data import add_advocate, rollup_rows
 from tests.rollup_strategies import START, minutes
 
 PROPERTY = settings(
-    max_examples=40,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

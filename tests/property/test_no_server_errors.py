@@ -50,7 +50,7 @@ FORM_STATUSES = {200, 303, 413, 422}
 API_STATUSES = {200, 201, 400, 401, 404, 409, 413, 415, 422}
 
 FUZZ = settings(
-    max_examples=60,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -261,7 +261,7 @@ def api_request(draw) -> tuple[str, dict]:
     return path, {**kwargs, "headers": headers}, credential
 
 
-@settings(FUZZ, max_examples=120)
+@settings(FUZZ, max_examples=60)
 @given(call=api_request())
 def test_no_api_input_produces_a_server_error(
     call, app, client, api_key, revoked_api_key, no_rate_limits, caplog
@@ -316,7 +316,7 @@ def spoiled(draw, key: str) -> str:
     return key[: len("crm_0123abcd")]
 
 
-@settings(FUZZ, max_examples=80)
+@settings(FUZZ, max_examples=40)
 @given(data=st.data())
 def test_any_authorization_but_a_live_key_answers_401_and_stores_nothing(
     data, app, client, api_key, revoked_api_key, no_rate_limits

@@ -19,13 +19,14 @@ from crm.models.enums import Role
 from tests.staff import signed_in
 
 QUERY_FUZZ = settings(
-    max_examples=60,
+    max_examples=30,
     deadline=None,
     database=None,
     suppress_health_check=list(HealthCheck),
 )
 # Server-sent event streams never end by themselves; their parameters have tests of their own.
-STREAMS = {"chat.stream", "chats.stream"}
+# The readiness probe answers 503 by design while nothing has run beat's heartbeat.
+LEFT_OUT = {"chat.stream", "chats.stream", "ops.readyz"}
 # Every name a page reads from its query string (grep request.args and the GET filter forms).
 KNOWN_NAMES = [
     "q", "after", "before_id", "status", "start", "end", "by", "form", "source", "medium",
@@ -48,7 +49,7 @@ def get_pages(app: Flask, role: Role | None) -> list[str]:
     """The GET routes without path arguments this role may open (None: the public ones)."""
     pages = []
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.arguments or rule.endpoint in STREAMS:
+        if "GET" not in rule.methods or rule.arguments or rule.endpoint in LEFT_OUT:
             continue
         roles = getattr(app.view_functions[rule.endpoint], "allowed_roles", None)
         if (role is None and roles in (None, ("anyone",))) or (

@@ -37,7 +37,7 @@ from tests.rollup_strategies import START, minutes
 from tests.specialists import NEAR_BOSTON, make_specialist
 
 PROPERTY = settings(
-    max_examples=40,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -35,7 +35,7 @@ from tests.rollup_data import (
 from tests.rollup_strategies import START, contact_fields, leads, write_lead
 
 PROPERTY = settings(
-    max_examples=40,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
