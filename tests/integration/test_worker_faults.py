@@ -34,7 +34,7 @@ LEASES = {
     "OUTBOX_RELAY_INTERVAL_SECONDS": 0.5,
     "SMTP_TIMEOUT_SECONDS": 3,
 }
-MIN_OUTAGE_SECONDS = 10
+MIN_OUTAGE_SECONDS = 6
 RECOVERY_TIMEOUT = 60
 
 
@@ -99,7 +99,7 @@ def row_id_of(message_id: str) -> int:
 
 
 def test_killing_the_worker_mid_send_three_times_loses_no_email(app, forms, smtp_sink, tmp_path):
-    total, kills_at = 200, (40, 90, 140)
+    total, kills_at = 120, (25, 55, 85)
     for n in range(total):
         submit_guide(forms, n)
 
@@ -191,7 +191,7 @@ class RedisServer:
 def test_submits_while_the_broker_is_down_are_all_sent_after_it_returns_empty(
     app, forms, smtp_sink, tmp_path
 ):
-    total, backlog, return_at = 500, 100, 400
+    total, backlog, return_at = 250, 50, 200
     # A backlog first (as after a deploy), so that the crash takes queued tasks with it.
     for n in range(backlog):
         submit_guide(forms, n)
