@@ -1,12 +1,12 @@
 """The canary: a visitor's unique words, then a search of everywhere they could have leaked.
 
-A visitor fills in every field of the three forms with strings found nowhere else, through
-a real HTTP server, and a real Celery worker sends what follows. Then the app's logs (INFO
-and up, DEBUG from crm.*), the server's access log, the worker's log (at DEBUG, where Celery
-prints each task's message and arguments), every key and value of both Redis databases, and
-a `pg_dump` of the database are searched. Names, emails and phones
-may only be in their own columns; the free text (message, treatment, mailing address) may be
-nowhere in plain text at all.
+A visitor fills in every field of the three forms, and chats, with strings found nowhere
+else, through a real HTTP server, and a real Celery worker sends what follows. Then the app's
+logs (INFO and up, DEBUG from crm.*), the server's access log, the worker's log (at DEBUG,
+where Celery prints each task's message and arguments), every key and value of both Redis
+databases, and a `pg_dump` of the database are searched. Names, emails and phones may only be
+in their own columns; the free text (message, treatment, mailing address) may be
+nowhere in plain text at all (chat messages included).
 """
 
 import http.cookiejar
@@ -23,10 +23,12 @@ import sqlalchemy as sa
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from crm.extensions import db
-from crm.models import OutboxMessage
-from crm.models.enums import OutboxStatus
+from crm.models import ChatMessage, OutboxMessage
+from crm.models.enums import ChatSender, OutboxStatus, Role
+from tests.chats import open_around_the_clock
 from tests.conftest import REDIS_TEST_URL
 from tests.forms import CALLBACK, GUIDE, SPECIALIST, _FormFields
+from tests.staff import signed_in
 from tests.worker import WORKER_REDIS_URL, wait_until, worker_for
 
 pytestmark = pytest.mark.postgres_only
@@ -44,6 +46,7 @@ FREE_TEXT = {
     "address_line1": f"qzstreet-{TAG} 12 Elm Street",
     "address_line2": f"qzapartment-{TAG}",
     "city": f"Qzcity{LETTERS}",
+    "chat": f"qzchat-{TAG} is surgery still possible at stage 3",
 }
 # Where a person's identity may be stored: matching and calling need it in the clear.
 IDENTITY_COLUMNS = {
@@ -51,6 +54,7 @@ IDENTITY_COLUMNS = {
     ("contacts", "last_name"),
     ("contacts", "email"),
     ("contacts", "phone_e164"),
+    ("chats", "visitor_name"),  # the first name the chat's visitor gave
 }
 
 
@@ -84,6 +88,21 @@ class Visitor:
         fields.feed(page)
         body = urllib.parse.urlencode({**fields.values, **answers}).encode()
         with self.opener.open(self.base + (fields.action or path), data=body) as response:
+            return response.status
+
+    def chat(self, answers: dict[str, str], message: str) -> int:
+        """Start a chat from the pre-chat step, then send one message in it."""
+        self._post("/chat/start", self._hidden_fields("/chat") | answers)
+        return self._post("/chat/messages", self._hidden_fields("/chat") | {"body": message})
+
+    def _hidden_fields(self, path: str) -> dict[str, str]:
+        fields = _FormFields()
+        fields.feed(self.opener.open(self.base + path).read().decode())
+        return fields.values
+
+    def _post(self, path: str, values: dict[str, str]) -> int:
+        body = urllib.parse.urlencode(values).encode()
+        with self.opener.open(self.base + path, data=body) as response:
             return response.status
 
 
@@ -130,6 +149,9 @@ def test_a_visitors_words_stay_in_their_columns(
     app, server, smtp_sink, tmp_path, config_override, recorded_logs
 ):
     config_override(SUBMIT_LIMIT_PER_CONTACT="1000/hour")
+    open_around_the_clock(config_override)
+    with app.app_context():
+        signed_in(app, Role.advocate)  # someone to chat with: the chat opens
     visitor = Visitor(server)
     person = {**NAMES, "email": EMAIL, "phone": PHONE}
     consent = {"consent_email": "y", "consent_calls": "y"}
@@ -166,6 +188,8 @@ def test_a_visitors_words_stay_in_their_columns(
             ("/specialist-match", specialist),
         ]:
             assert visitor.submit(path, answers) == 200  # the thank-you, after the redirect
+        chat_answers = {**NAMES, "email": EMAIL, "consent_email": "y"}
+        assert visitor.chat(chat_answers, FREE_TEXT["chat"]) == 200
         wait_until(lambda: _sent_count(app) >= 3, 20)
         redis_text = _every_redis_value(REDIS_TEST_URL) + _every_redis_value(WORKER_REDIS_URL)
         worker_log = worker.log_path.read_text(errors="replace")
@@ -183,6 +207,11 @@ def test_a_visitors_words_stay_in_their_columns(
         for marker in identity_markers() + free_text_markers():
             assert marker.lower() not in text.lower(), f"{marker!r} leaked into the {place}"
 
+    with app.app_context():
+        said = db.session.scalars(
+            sa.select(ChatMessage.body).where(ChatMessage.sender == ChatSender.visitor)
+        ).all()
+    assert said == [FREE_TEXT["chat"]]  # the chat really happened, and reads back whole
     dump = _pg_dump(app)
     for marker in free_text_markers():
         assert marker.lower() not in dump.lower(), f"{marker!r} is in the database in plain text"
