@@ -16,6 +16,7 @@ server it started, by PID.
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -158,6 +159,8 @@ def run_target(target: str, port: int, args, advocates, chat_ids, user_id) -> tu
 def main(argv=None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # The app's log set-up (made by create_user) would print a line per request of the client.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     url = normalise_database_url(args.database_url)
     RESULTS.mkdir(parents=True, exist_ok=True)
     targets = args.targets.split(",")
