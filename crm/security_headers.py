@@ -43,11 +43,10 @@ def register_security_headers(app: Flask) -> None:
                 "Strict-Transport-Security",
                 f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains",
             )
-        if request.endpoint != "static" and "no-store" not in response.headers.get(
-            "Cache-Control", ""
-        ):
-            # The forms re-render a visitor's answers and the staff pages show patients:
-            # nothing dynamic is stored by a shared computer's browser or a proxy.
+        if request.endpoint != "static":
+            # The one place that says it (no view does): the forms re-render a visitor's
+            # answers and the staff pages show patients; nothing dynamic is stored by a
+            # shared computer's browser or a proxy.
             response.headers["Cache-Control"] = "no-store"
         if "Content-Security-Policy" not in response.headers:
             response.headers["Content-Security-Policy"] = _POLICY.format(

@@ -168,7 +168,6 @@ def guide_file(version: int):
     document = guide_documents.find(version) or abort(404)
     response = Response(guide_documents.content_of(document), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{document.filename}"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response
 
 

@@ -220,5 +220,5 @@ def event_stream(chat_id: int, viewer: str) -> Response:
         stream_with_context(streams.message_events(chat_id, last_id, viewer)),
         mimetype="text/event-stream",
         # nginx would otherwise hold events back in its buffer.
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        headers={"X-Accel-Buffering": "no"},
     )

@@ -48,5 +48,4 @@ def download_guide(token: str):
     guide_links.record_first_open(submission.id, submission.contact_id)
     response = Response(build_guide_pdf(fields.get("first_name")), mimetype="application/pdf")
     response.headers["Content-Disposition"] = 'inline; filename="mesothelioma-guide.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
     return response

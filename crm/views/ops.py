@@ -28,7 +28,6 @@ def readyz():
     report = health.readiness(utcnow())
     response = jsonify(report.as_json())
     response.status_code = 200 if report.ready else 503
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -38,7 +37,7 @@ def prometheus_metrics():
         # Not found, rather than forbidden: a stranger learns nothing of what is here.
         abort(404)
     body = metrics.scrape(utcnow())
-    return Response(body, mimetype="text/plain", headers={"Cache-Control": "no-store"})
+    return Response(body, mimetype="text/plain")
 
 
 def observe_requests(app: Flask) -> None:

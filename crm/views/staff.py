@@ -40,15 +40,8 @@ class StaffBlueprint(Blueprint):
 
 
 def staff_blueprint(name: str, import_name: str, **options) -> StaffBlueprint:
-    bp = StaffBlueprint(name, import_name, **options)
-
-    @bp.after_request
-    def never_cached(response):
-        # Patients' details must not stay in a shared computer's browser cache.
-        response.headers["Cache-Control"] = "no-store"
-        return response
-
-    return bp
+    # Never cached, like every dynamic response (crm/security_headers.py).
+    return StaffBlueprint(name, import_name, **options)
 
 
 def role_required(*roles):

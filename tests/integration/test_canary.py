@@ -9,7 +9,9 @@ in their own columns; the free text (message, treatment, mailing address) may be
 nowhere in plain text at all (chat messages included).
 """
 
+import base64
 import http.cookiejar
+import json
 import logging
 import secrets
 import subprocess
@@ -234,9 +236,6 @@ def _sent_count(app) -> int:
 
 def _every_redis_value(url: str) -> str:
     """Every key and value of a Redis database, Celery's base64 bodies decoded, as text."""
-    import base64
-    import json
-
     client = redis.Redis.from_url(url)
     parts = []
     for key in client.scan_iter(count=1000):

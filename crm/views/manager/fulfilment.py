@@ -86,8 +86,6 @@ def labels():
     response.headers["Content-Type"] = "application/pdf"
     filename = f"guide-labels-{utcnow():%Y%m%d-%H%M}.pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    # Names and home addresses: no copy in a browser's or a proxy's cache.
-    response.headers["Cache-Control"] = "no-store"
     return response
 
 
