@@ -60,6 +60,11 @@
   var fetching = false;
   var again = false;
   var ended = false;
+  // A form of this page on its way (Close, Send, Transfer): its answer is the next page.
+  var leaving = false;
+  document.addEventListener("submit", function (event) {
+    leaving = !event.defaultPrevented;
+  });
   var typingTimer = null;
   var lastTypingSent = 0;
 
@@ -133,6 +138,11 @@
       // The chat ended: show the page as it is now (no reply form, the new-chat button).
       ended = true;
       events.close();
+      if (leaving) {
+        // The person's own Close ended it: showing the page again would replace the answer
+        // to their form (the list, with "The chat is closed.") with the ended chat.
+        return;
+      }
       if (refresh) {
         refresh.submit();
       } else {
